@@ -1,0 +1,5 @@
+"""Allow ``python -m mlscaffold``."""
+
+from mlscaffold.cli import main
+
+main()

@@ -1,0 +1,120 @@
+"""`new`: render a kind into a fresh folder, commit it, and never leave anything half-made.
+
+The project is rendered into a hidden temporary folder beside the destination (same
+filesystem), committed there, then moved into place with one rename. Any failure or Ctrl-C
+removes the temporary folder, so the destination either appears complete or not at all.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlscaffold import answers as answer_utils
+from mlscaffold import catalog, gitops, source
+from mlscaffold.copier_bridge import translate_copier_errors
+from mlscaffold.errors import DestinationNotEmptyError, InvalidAnswerError, UsageError
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class NewRequest:
+    kind: str
+    dest: Path
+    data: dict[str, Any] = field(default_factory=dict)
+    defaults: bool = False
+    version: str | None = None
+    git: bool = True
+    force: bool = False
+
+
+@dataclass
+class NewResult:
+    dest: Path
+    version: str
+    files: int
+    commit: str | None
+
+
+def _check_destination(dest: Path, force: bool) -> None:
+    if dest.exists() and not dest.is_dir():
+        raise DestinationNotEmptyError(f"{dest} exists and is not a folder", "choose another destination")
+    if dest.is_dir() and any(dest.iterdir()) and not force:
+        raise DestinationNotEmptyError(
+            f"{dest} is not empty",
+            "choose a new folder, empty this one, or pass --force to write into it",
+        )
+
+
+def _render(request: NewRequest, src: str, tag: str, target: Path) -> None:
+    from copier import Worker
+
+    data = {**request.data, "kind": request.kind}
+    with translate_copier_errors(), Worker(
+        src_path=src,
+        dst_path=target,
+        data=data,
+        defaults=request.defaults,
+        vcs_ref=tag,
+        quiet=True,
+        unsafe=False,
+        cleanup_on_error=False,
+    ) as worker:
+        questions = set(worker.template.questions_data)
+        unknown = answer_utils.unknown_keys(data, questions)
+        if unknown:
+            raise InvalidAnswerError(
+                f"unknown question(s): {', '.join(unknown)}",
+                f"questions are: {', '.join(sorted(q for q in questions if not q.startswith('_')))}",
+            )
+        worker.run_copy()
+
+
+def _move_into_place(built: Path, dest: Path) -> None:
+    if dest.is_dir() and not any(dest.iterdir()):
+        dest.rmdir()
+    if not dest.exists():
+        built.rename(dest)
+        return
+    shutil.copytree(built, dest, dirs_exist_ok=True)  # --force into a non-empty folder
+
+
+def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> NewResult:
+    catalog.get(request.kind)
+    dest = request.dest.expanduser().absolute()
+    _check_destination(dest, request.force)
+    if request.git:
+        gitops.require_git()
+    src = source.ensure_user_source()
+    tag = (
+        source.tag_for(request.version, src)
+        if request.version
+        else f"v{source.versions(src)[-1]}"
+    )
+    if not dest.parent.exists():
+        raise UsageError(f"parent folder {dest.parent} does not exist", "create it first")
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.mlscaffold-", dir=dest.parent))
+    try:
+        target = staging / dest.name  # Copier names things after the folder (_folder_name)
+        progress(f"rendering {request.kind} from template {tag}")
+        _render(request, src, tag, target)
+        files = sum(1 for p in target.rglob("*") if p.is_file())
+        commit = None
+        if request.git and not gitops.is_repository_root(dest):
+            progress("initialising git repository and making the first commit")
+            answers = answer_utils.load_file(target / ".copier-answers.yml")
+            commit = gitops.init_and_commit(
+                target,
+                f"Generate {request.kind} project with mlscaffold (template {tag})",
+                str(answers.get("author_name", "")),
+                str(answers.get("author_email", "")),
+            )
+        _move_into_place(target, dest)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return NewResult(dest=dest, version=tag.removeprefix("v"), files=files, commit=commit)

@@ -1,0 +1,72 @@
+"""The few git operations mlscaffold needs, through GitPython (imported lazily: it costs ~0.1 s)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mlscaffold.errors import GitMissingError
+
+if TYPE_CHECKING:
+    from git import Repo
+
+
+def require_git() -> None:
+    if shutil.which("git") is None:
+        raise GitMissingError()
+
+
+def _repo(path: Path) -> Repo:
+    require_git()
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    from git import Repo
+
+    return Repo(path)
+
+
+def is_repository_root(path: Path) -> bool:
+    return (path / ".git").exists()
+
+
+def init_and_commit(path: Path, message: str, fallback_name: str, fallback_email: str) -> str:
+    """`git init`, add everything, first commit; returns the commit id.
+
+    A machine with no `user.name`/`user.email` still gets a commit: the author from the
+    answers is used, so `new` never fails on a fresh laptop or CI runner.
+    """
+    require_git()
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    from git import Actor, Repo
+
+    repo = Repo.init(path, initial_branch="main")
+    reader = repo.config_reader()
+    name = reader.get_value("user", "name", default="") or fallback_name or "mlscaffold"
+    email = (
+        reader.get_value("user", "email", default="")
+        or fallback_email
+        or "mlscaffold@users.noreply.github.com"
+    )
+    actor = Actor(str(name), str(email))
+    repo.git.add(A=True)
+    commit = repo.index.commit(message, author=actor, committer=actor)
+    return commit.hexsha
+
+
+def dirty_files(path: Path) -> list[str]:
+    """Modified, staged and untracked files (Copier refuses to update over any of them)."""
+    repo = _repo(path)
+    lines = repo.git.status("--porcelain", "--untracked-files=all").splitlines()
+    return [line[3:] for line in lines if line.strip()]
+
+
+def unmerged_files(path: Path) -> list[str]:
+    """Files Copier recorded as conflicted in the index (`git ls-files -u`)."""
+    repo = _repo(path)
+    lines = repo.git.ls_files("-u").splitlines()
+    return sorted({line.split("\t", 1)[1] for line in lines if "\t" in line})
+
+
+def changed_files(path: Path) -> list[str]:
+    return dirty_files(path)

@@ -1,0 +1,124 @@
+"""`check` and `update`: compare a project with the newest template and merge it in.
+
+Copier does the three-way merge; we add what it leaves out: a refusal that names the files
+making the repository dirty, a per-user template source that exists on this machine, and a
+conflict report (Copier exits 0 with conflicts; we look at `git ls-files -u` and `*.rej`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from packaging.version import Version
+
+from mlscaffold import gitops, source
+from mlscaffold.copier_bridge import translate_copier_errors
+from mlscaffold.errors import DirtyRepositoryError, NotAProjectError
+from mlscaffold.project import Project, load
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CheckResult:
+    project: Path
+    kind: str
+    current: str
+    latest: str
+
+    @property
+    def up_to_date(self) -> bool:
+        current = source.parse_version(self.current)
+        return current is not None and current >= Version(self.latest)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "project": str(self.project),
+            "kind": self.kind,
+            "current": self.current,
+            "latest": self.latest,
+            "up_to_date": self.up_to_date,
+        }
+
+
+@dataclass
+class UpdateResult:
+    project: Path
+    from_version: str
+    to_version: str
+    changed: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
+    pretend: bool = False
+
+
+def _template_source(project: Project) -> str:
+    """Make sure the recorded source exists here (refreshing our per-user bundle)."""
+    if project.src_path == source.USER_SOURCE:
+        source.ensure_user_source()
+    return project.src_path
+
+
+def check(path: Path) -> CheckResult:
+    project = load(path)
+    src = _template_source(project)
+    available = source.versions(src)
+    if not available:
+        raise NotAProjectError(f"template source {src} has no released versions")
+    return CheckResult(project.root, project.kind, project.version, str(available[-1]))
+
+
+def _rej_files(root: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(root)) for p in root.rglob("*.rej") if ".git" not in p.relative_to(root).parts
+    )
+
+
+def update(
+    path: Path,
+    to: str | None = None,
+    pretend: bool = False,
+    conflict: Literal["inline", "rej"] = "inline",
+    data: dict[str, Any] | None = None,
+    progress: Progress = lambda _msg: None,
+) -> UpdateResult:
+    project = load(path)
+    if not gitops.is_repository_root(project.root):
+        raise NotAProjectError(
+            f"{project.root} is not a git repository root",
+            "update merges with git history: run 'git init && git add -A && git commit' first",
+        )
+    dirty = gitops.dirty_files(project.root)
+    if dirty:
+        shown = ", ".join(dirty[:5]) + (f" (+{len(dirty) - 5} more)" if len(dirty) > 5 else "")
+        raise DirtyRepositoryError(
+            f"the repository has uncommitted changes: {shown}",
+            "commit or stash them first (git add -A && git commit), then run update again",
+        )
+    src = _template_source(project)
+    tag = source.tag_for(to, src) if to else f"v{source.versions(src)[-1]}"
+    if tag[1:] == project.version and not data:
+        return UpdateResult(project.root, project.version, tag[1:], pretend=pretend)
+    progress(f"updating {project.root.name} from template {project.version} to {tag[1:]}")
+    from copier import run_update
+
+    with translate_copier_errors():
+        run_update(
+            dst_path=project.root,
+            data=data or {},
+            defaults=True,
+            overwrite=True,
+            skip_answered=True,
+            vcs_ref=tag,
+            conflict=conflict,
+            pretend=pretend,
+            quiet=not pretend,
+            unsafe=False,
+        )
+    result = UpdateResult(project.root, project.version, tag[1:], pretend=pretend)
+    if not pretend:
+        result.conflicts = sorted(set(gitops.unmerged_files(project.root)) | set(_rej_files(project.root)))
+        result.changed = gitops.changed_files(project.root)
+    return result
