@@ -1,0 +1,122 @@
+"""Add the current templates/ to the shipped template bundle as version VERSION.
+
+    python scripts/release.py 0.2.0            # new version (must be newer than the last)
+    python scripts/release.py 0.2.0 --replace  # re-cut the newest, not yet published version
+
+The bundle (src/mlscaffold/data/templates.bundle) holds every released template version as a
+tag `vX.Y.Z` on one linear history, so Copier can render any old version for `update`,
+offline. The template version is the mlscaffold version: VERSION must equal __version__.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from packaging.version import Version
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "templates"
+BUNDLE = ROOT / "src" / "mlscaffold" / "data" / "templates.bundle"
+IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "mlscaffold release",
+    "GIT_AUTHOR_EMAIL": "release@mlscaffold.invalid",
+    "GIT_COMMITTER_NAME": "mlscaffold release",
+    "GIT_COMMITTER_EMAIL": "release@mlscaffold.invalid",
+}
+
+
+def template_files(root: Path) -> dict[str, bytes]:
+    """Every file of a template tree, by relative path (caches and .git left out)."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if path.is_file() and not (IGNORED_PARTS | {".git"}) & set(rel.parts) and path.suffix != ".pyc":
+            files[rel.as_posix()] = path.read_bytes()
+    return files
+
+
+def git(cwd: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env={**os.environ, **GIT_ENV}
+    )
+    if done.returncode != 0:
+        sys.exit(f"git {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def tags(repo: Path) -> list[Version]:
+    found = [t for t in git(repo, "tag", "--list", "v*").splitlines() if t]
+    return sorted(Version(t[1:]) for t in found)
+
+
+def package_version() -> str:
+    text = (ROOT / "src" / "mlscaffold" / "__init__.py").read_text()
+    match = re.search(r'__version__ = "([^"]+)"', text)
+    assert match, "__version__ not found"
+    return match.group(1)
+
+
+def release(version: str, replace: bool, bundle: Path = BUNDLE, templates: Path = TEMPLATES) -> None:
+    new = Version(version)
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-release-") as tmp:
+        repo = Path(tmp) / "repo"
+        if bundle.exists():
+            git(Path(tmp), "clone", "--quiet", str(bundle), str(repo))
+            existing = tags(repo)
+        else:
+            repo.mkdir()
+            git(repo, "init", "--quiet", "--initial-branch=main")
+            existing = []
+        newest = existing[-1] if existing else None
+        if newest is not None and new == newest:
+            if not replace:
+                sys.exit(f"v{new} exists; pass --replace to re-cut it (only if never published)")
+            previous = git(repo, "rev-list", "--max-count=1", "--skip=1", f"v{new}")
+            git(repo, "tag", "--delete", f"v{new}")
+            if previous:
+                git(repo, "reset", "--quiet", "--hard", previous)
+            else:  # re-cutting the very first version: start a fresh history
+                shutil.rmtree(repo / ".git")
+                git(repo, "init", "--quiet", "--initial-branch=main")
+        elif newest is not None and new < newest:
+            sys.exit(f"v{new} is older than the newest version v{newest}")
+        elif existing:
+            git(repo, "checkout", "--quiet", "-B", "main", f"v{newest}")
+        for child in repo.iterdir():
+            if child.name != ".git":
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        for rel, data in template_files(templates).items():
+            target = repo / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        git(repo, "add", "--all")
+        git(repo, "commit", "--quiet", "--allow-empty", "-m", f"Template version {new}")
+        git(repo, "tag", "-a", f"v{new}", "-m", f"Template version {new}")
+        out = bundle.with_suffix(".bundle.tmp")
+        bundle.parent.mkdir(parents=True, exist_ok=True)
+        git(repo, "bundle", "create", str(out), "--all")
+        os.replace(out, bundle)
+    print(f"{bundle.relative_to(ROOT) if bundle.is_relative_to(ROOT) else bundle}: "
+          f"versions {', '.join('v' + str(v) for v in [*[e for e in existing if e != new], new])}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("version")
+    parser.add_argument("--replace", action="store_true", help="re-cut the newest version")
+    args = parser.parse_args()
+    if args.version != package_version():
+        sys.exit(f"VERSION {args.version} != mlscaffold __version__ {package_version()}: bump it first")
+    release(args.version, args.replace)
+
+
+if __name__ == "__main__":
+    main()
