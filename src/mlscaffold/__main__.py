@@ -2,4 +2,4 @@
 
 from mlscaffold.cli import main
 
-main()
+main(prog_name="mlscaffold")

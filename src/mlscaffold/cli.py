@@ -244,11 +244,20 @@ def update(path: Path, to: str | None, pretend: bool, conflict: str, pairs: tupl
     click.echo(f"updated {result.from_version} → {result.to_version}: {len(result.changed)} file(s) changed")
     for name in result.changed:
         click.echo(f"  {name}")
-    if result.conflicts:
+    if result.kept_removed:
+        listing = "\n".join(f"  {name}" for name in result.kept_removed)
+        click.echo(
+            f"the new template removes {len(result.kept_removed)} file(s) you had edited; "
+            f"kept them:\n{listing}",
+            err=True,
+        )
+    if result.conflicts or result.kept_removed:
         listing = "\n".join(f"  {name}" for name in result.conflicts)
-        click.echo(f"conflicts in {len(result.conflicts)} file(s):\n{listing}", err=True)
+        if result.conflicts:
+            click.echo(f"conflicts in {len(result.conflicts)} file(s):\n{listing}", err=True)
+        count = len(result.conflicts) + len(result.kept_removed)
         raise ConflictsError(
-            f"{len(result.conflicts)} conflict(s) remain",
+            f"{count} conflict(s) remain",
             "edit the files listed (search for <<<<<<< or read the .rej files), then commit",
         )
     click.echo("review with 'git diff', then commit")

@@ -52,27 +52,28 @@ def _check_destination(dest: Path, force: bool) -> None:
 
 
 def _render(request: NewRequest, src: str, tag: str, target: Path) -> None:
-    from copier import Worker
+    from copier import run_copy
 
     data = {**request.data, "kind": request.kind}
-    with translate_copier_errors(), Worker(
-        src_path=src,
-        dst_path=target,
-        data=data,
-        defaults=request.defaults,
-        vcs_ref=tag,
-        quiet=True,
-        unsafe=False,
-        cleanup_on_error=False,
-    ) as worker:
-        questions = set(worker.template.questions_data)
-        unknown = answer_utils.unknown_keys(data, questions)
-        if unknown:
-            raise InvalidAnswerError(
-                f"unknown question(s): {', '.join(unknown)}",
-                f"questions are: {', '.join(sorted(q for q in questions if not q.startswith('_')))}",
-            )
-        worker.run_copy()
+    with translate_copier_errors():
+        worker = run_copy(
+            src,
+            target,
+            data=data,
+            defaults=request.defaults,
+            vcs_ref=tag,
+            quiet=True,
+            unsafe=False,
+            cleanup_on_error=False,
+        )
+    # Copier ignores answers to questions that do not exist; a typo must not pass silently.
+    questions = set(worker.template.questions_data)
+    unknown = answer_utils.unknown_keys(data, questions)
+    if unknown:
+        raise InvalidAnswerError(
+            f"unknown question(s): {', '.join(unknown)}",
+            f"questions are: {', '.join(sorted(q for q in questions if not q.startswith('_')))}",
+        )
 
 
 def _move_into_place(built: Path, dest: Path) -> None:

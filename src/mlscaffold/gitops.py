@@ -70,3 +70,18 @@ def unmerged_files(path: Path) -> list[str]:
 
 def changed_files(path: Path) -> list[str]:
     return dirty_files(path)
+
+
+def deleted_files(path: Path) -> list[str]:
+    """Tracked files missing from the working tree."""
+    return sorted(_repo(path).git.ls_files("--deleted").splitlines())
+
+
+def head_content(path: Path, name: str) -> bytes:
+    return _repo(path).git.show(
+        f"HEAD:{name}", stdout_as_string=False, strip_newline_in_stdout=False
+    )
+
+
+def restore_from_head(path: Path, name: str) -> None:
+    _repo(path).git.checkout("HEAD", "--", name)

@@ -51,6 +51,7 @@ class UpdateResult:
     to_version: str
     changed: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    kept_removed: list[str] = field(default_factory=list)
     pretend: bool = False
 
 
@@ -74,6 +75,39 @@ def _rej_files(root: Path) -> list[str]:
     return sorted(
         str(p.relative_to(root)) for p in root.rglob("*.rej") if ".git" not in p.relative_to(root).parts
     )
+
+
+def _pristine_files(project: Project, src: str, names: list[str]) -> dict[str, bytes]:
+    """Render the project's current template version as generated, for the named files."""
+    import tempfile
+
+    from copier import run_copy
+
+    answers = {k: v for k, v in project.answers.items() if not k.startswith("_")}
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-pristine-") as tmp:
+        target = Path(tmp) / project.root.name
+        with translate_copier_errors():
+            run_copy(src, target, data=answers, defaults=True, vcs_ref=project.commit,
+                     quiet=True, unsafe=False)
+        return {n: (target / n).read_bytes() for n in names if (target / n).is_file()}
+
+
+def _keep_edited_removals(project: Project, src: str) -> list[str]:
+    """Copier deletes a file the new template dropped even if the user edited it: undo that.
+
+    Only files whose committed content differs from what the old template generated are
+    restored; untouched ones stay deleted, as the template intends.
+    """
+    deleted = gitops.deleted_files(project.root)
+    if not deleted:
+        return []
+    pristine = _pristine_files(project, src, deleted)
+    kept = []
+    for name in deleted:
+        if pristine.get(name) != gitops.head_content(project.root, name):
+            gitops.restore_from_head(project.root, name)
+            kept.append(name)
+    return kept
 
 
 def update(
@@ -119,6 +153,7 @@ def update(
         )
     result = UpdateResult(project.root, project.version, tag[1:], pretend=pretend)
     if not pretend:
+        result.kept_removed = _keep_edited_removals(project, src)
         result.conflicts = sorted(set(gitops.unmerged_files(project.root)) | set(_rej_files(project.root)))
         result.changed = gitops.changed_files(project.root)
     return result

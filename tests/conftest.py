@@ -1,0 +1,112 @@
+"""Fixtures: an isolated HOME per test, a CLI runner, and synthetic two-version templates."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "templates"
+
+_spec = importlib.util.spec_from_file_location("release", ROOT / "scripts" / "release.py")
+assert _spec and _spec.loader
+release = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(release)
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh HOME with no git identity: what a new laptop or CI runner looks like."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    monkeypatch.delenv("MLSCAFFOLD_SHIPPED_BUNDLE", raising=False)
+    for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    return home
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+            timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """`mlscaffold ...` as a real subprocess, stdin closed (as in scripts and CI)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mlscaffold", *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+    )
+
+
+def git(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Student", "GIT_AUTHOR_EMAIL": "s@example.com",
+           "GIT_COMMITTER_NAME": "Student", "GIT_COMMITTER_EMAIL": "s@example.com"}
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+APP_V1 = [f"setting_{i} = {i}" for i in range(1, 21)]
+APP_V2 = [("setting_3 = 'changed by template v2'" if i == 3 else line)
+          for i, line in enumerate(APP_V1, start=1)]
+
+SYNTHETIC_COPIER = """\
+_subdirectory: "{{ kind }}"
+kind:
+  type: str
+  choices: [sentiment-classifier]
+  default: sentiment-classifier
+project_name:
+  type: str
+  default: Demo
+"""
+
+
+def _write_template(root: Path, version: int) -> None:
+    kind = root / "sentiment-classifier"
+    kind.mkdir(parents=True, exist_ok=True)
+    (root / "copier.yml").write_text(SYNTHETIC_COPIER)
+    (kind / "{{ _copier_conf.answers_file }}.jinja").write_text(
+        "{{ _copier_answers | to_nice_yaml }}"
+    )
+    readme = "# {{ project_name }}\n\nIntro from the template.\n"
+    if version >= 2:
+        readme += "\n## Added in v2\n\nA new section.\n"
+    (kind / "README.md.jinja").write_text(readme)
+    (kind / "app.py").write_text("\n".join(APP_V1 if version == 1 else APP_V2) + "\n")
+    (kind / "notes.txt").write_text("Notes shipped by the template.\n")
+    removed = kind / "removed_in_v2.txt"
+    if version == 1:
+        removed.write_text("This file goes away in v2.\n")
+    else:
+        removed.unlink(missing_ok=True)
+        (kind / "added_in_v2.txt").write_text("New in v2.\n")
+
+
+@pytest.fixture
+def synthetic_bundles(tmp_path: Path) -> Callable[[], tuple[Path, Path]]:
+    """Two bundles made by the real release script: (v1 only, v1 + v2)."""
+
+    def build() -> tuple[Path, Path]:
+        source = tmp_path / "template-src"
+        bundle = tmp_path / "bundles" / "current.bundle"
+        _write_template(source, 1)
+        release.release("1.0.0", replace=False, bundle=bundle, templates=source)
+        v1 = bundle.with_name("v1.bundle")
+        v1.write_bytes(bundle.read_bytes())
+        _write_template(source, 2)
+        release.release("2.0.0", replace=False, bundle=bundle, templates=source)
+        return v1, bundle
+
+    return build

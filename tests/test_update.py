@@ -1,0 +1,201 @@
+"""`check` and `update` on a synthetic two-version template history.
+
+After every scenario, every line the user wrote must still be somewhere in the tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import git, run_cli
+
+from mlscaffold import source
+
+USER_LINE = "user_tuning = 'kept across updates'"
+
+
+def _tree_text(root: Path) -> str:
+    return "\n".join(
+        p.read_text(errors="replace") for p in root.rglob("*")
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    )
+
+
+def _assert_kept(root: Path, *lines: str) -> None:
+    text = _tree_text(root)
+    for line in lines:
+        assert line in text, f"user line lost: {line!r}"
+
+
+@pytest.fixture
+def project(tmp_path: Path, synthetic_bundles, monkeypatch) -> tuple[Path, Path]:
+    """A project generated from v1; the installed mlscaffold then 'upgrades' to ship v1+v2."""
+    v1, v12 = synthetic_bundles()
+    monkeypatch.setenv(source.SHIPPED_ENV, str(v1))
+    dest = tmp_path / "demo"
+    done = run_cli("new", "sentiment-classifier", str(dest), "--defaults")
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv(source.SHIPPED_ENV, str(v12))
+    return dest, v12
+
+
+def _edit(root: Path, name: str, old: str, new: str) -> None:
+    path = root / name
+    path.write_text(path.read_text().replace(old, new))
+
+
+def _commit(root: Path, message: str = "my edits") -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", message)
+
+
+def test_check_reports_behind_then_up_to_date(project) -> None:
+    root, _ = project
+    done = run_cli("check", str(root))
+    assert done.returncode == 1 and "behind" in done.stdout and "2.0.0" in done.stdout
+    payload = json.loads(run_cli("check", str(root), "--json").stdout)
+    assert payload == {"project": str(root), "kind": "sentiment-classifier", "current": "1.0.0",
+                       "latest": "2.0.0", "up_to_date": False}
+    assert run_cli("update", str(root)).returncode == 0
+    _commit(root, "update")
+    done = run_cli("check", str(root))
+    assert done.returncode == 0 and "up to date" in done.stdout
+
+
+def test_clean_merge_keeps_user_edit_and_applies_template_change(project) -> None:
+    root, _ = project
+    _edit(root, "app.py", "setting_15 = 15", USER_LINE)
+    _commit(root)
+    done = run_cli("update", str(root))
+    assert done.returncode == 0, done.stderr
+    app = (root / "app.py").read_text()
+    assert USER_LINE in app and "changed by template v2" in app
+    assert "## Added in v2" in (root / "README.md").read_text()
+    assert (root / "added_in_v2.txt").is_file()
+    assert not (root / "removed_in_v2.txt").exists(), "a file the template removed goes away"
+    assert yaml.safe_load((root / ".copier-answers.yml").read_text())["_commit"] == "v2.0.0"
+    assert "<<<<<<<" not in _tree_text(root)
+    _assert_kept(root, USER_LINE)
+
+
+def test_same_region_conflict_is_marked_listed_and_exits_1(project) -> None:
+    root, _ = project
+    mine = "setting_3 = 'my own value'"
+    _edit(root, "app.py", "setting_3 = 3", mine)
+    _commit(root)
+    done = run_cli("update", str(root))
+    assert done.returncode == 1
+    assert "conflicts in 1 file(s)" in done.stderr and "app.py" in done.stderr
+    assert "<<<<<<<" in (root / "app.py").read_text()
+    assert git(root, "ls-files", "-u").strip(), "conflict recorded in the index too"
+    _assert_kept(root, mine)
+
+
+def test_conflict_as_rej_files(project) -> None:
+    root, _ = project
+    mine = "setting_3 = 'mine again'"
+    _edit(root, "app.py", "setting_3 = 3", mine)
+    _commit(root)
+    done = run_cli("update", str(root), "--conflict", "rej")
+    assert done.returncode == 1 and "app.py.rej" in done.stderr
+    assert (root / "app.py.rej").is_file()
+    _assert_kept(root, mine)
+
+
+def test_file_deleted_by_user_stays_deleted(project) -> None:
+    root, _ = project
+    (root / "notes.txt").unlink()
+    _edit(root, "app.py", "setting_20 = 20", USER_LINE)
+    _commit(root, "I do not want notes")
+    done = run_cli("update", str(root))
+    assert done.returncode == 0, done.stderr
+    assert not (root / "notes.txt").exists()
+    _assert_kept(root, USER_LINE)
+
+
+def test_file_removed_by_template_but_edited_by_user_is_kept(project) -> None:
+    root, _ = project
+    _edit(root, "removed_in_v2.txt", "goes away in v2.", "goes away in v2.\nMy own notes here.")
+    _commit(root)
+    done = run_cli("update", str(root))
+    assert done.returncode == 1, "the user must decide: exit 1"
+    assert "removes 1 file(s) you had edited" in done.stderr and "removed_in_v2.txt" in done.stderr
+    _assert_kept(root, "My own notes here.")
+    assert (root / "added_in_v2.txt").is_file(), "the rest of the update still applies"
+
+
+def test_dirty_repository_is_refused_naming_the_files(project) -> None:
+    root, _ = project
+    (root / "scratch.py").write_text("print('wip')\n")
+    _edit(root, "app.py", "setting_15 = 15", USER_LINE)
+    before = _tree_text(root)
+    done = run_cli("update", str(root))
+    assert done.returncode == 2
+    assert "uncommitted changes" in done.stderr and "scratch.py" in done.stderr
+    assert "app.py" in done.stderr and "commit or stash" in done.stderr
+    assert _tree_text(root) == before
+
+
+def test_pretend_writes_nothing(project) -> None:
+    root, _ = project
+    head = git(root, "rev-parse", "HEAD")
+    done = run_cli("update", str(root), "--pretend")
+    assert done.returncode == 0, done.stderr
+    assert "pretend" in done.stdout
+    assert git(root, "status", "--porcelain") == "" and git(root, "rev-parse", "HEAD") == head
+    assert not (root / "added_in_v2.txt").exists()
+
+
+def test_update_to_named_and_unknown_versions(project) -> None:
+    root, _ = project
+    done = run_cli("update", str(root), "--to", "1.0.0")
+    assert done.returncode == 0 and "already on template 1.0.0" in done.stdout
+    done = run_cli("update", str(root), "--to", "3.0.0")
+    assert done.returncode == 2 and "unknown template version" in done.stderr
+    assert "1.0.0, 2.0.0" in done.stderr
+
+
+def test_not_a_project(tmp_path: Path) -> None:
+    for command in ("check", "update"):
+        done = run_cli(command, str(tmp_path))
+        assert done.returncode == 2
+        assert "not a generated project" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_generated_on_one_home_updated_from_a_clone_under_another(
+    project, tmp_path: Path, monkeypatch
+) -> None:
+    root, _ = project
+    _edit(root, "app.py", "setting_15 = 15", USER_LINE)
+    _commit(root)
+    clone = tmp_path / "laptop" / "demo"
+    subprocess.run(["git", "clone", "--quiet", str(root), str(clone)], check=True)
+    other_home = tmp_path / "laptop-home"
+    other_home.mkdir()
+    monkeypatch.setenv("HOME", str(other_home))
+    assert not source.user_bundle().exists()
+    done = run_cli("update", str(clone))
+    assert done.returncode == 0, done.stderr
+    assert "changed by template v2" in (clone / "app.py").read_text()
+    _assert_kept(clone, USER_LINE)
+
+
+def test_plain_copier_update_works_once_the_source_exists(project) -> None:
+    root, _ = project
+    _edit(root, "app.py", "setting_15 = 15", USER_LINE)
+    _commit(root)
+    assert run_cli("check", str(root)).returncode == 1  # refreshes the per-user source
+    copier = shutil.which("copier", path=os.path.dirname(sys.executable))
+    assert copier, "copier's own command is installed with mlscaffold"
+    done = subprocess.run([copier, "update", "--defaults", "--trust"], cwd=root,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert "changed by template v2" in (root / "app.py").read_text()
+    _assert_kept(root, USER_LINE)
