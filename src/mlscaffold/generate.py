@@ -7,6 +7,7 @@ removes the temporary folder, so the destination either appears complete or not 
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 from mlscaffold import answers as answer_utils
 from mlscaffold import catalog, gitops, source
 from mlscaffold.copier_bridge import translate_copier_errors
-from mlscaffold.errors import DestinationNotEmptyError, InvalidAnswerError, UsageError
+from mlscaffold.errors import DestinationNotEmptyError, InvalidAnswerError
 
 Progress = Callable[[str], None]
 
@@ -97,9 +98,10 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
         if request.version
         else f"v{source.versions(src)[-1]}"
     )
-    if not dest.parent.exists():
-        raise UsageError(f"parent folder {dest.parent} does not exist", "create it first")
+    created = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
+    dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.mlscaffold-", dir=dest.parent))
+    succeeded = False
     try:
         target = staging / dest.name  # Copier names things after the folder (_folder_name)
         progress(f"rendering {request.kind} from template {tag}")
@@ -116,6 +118,11 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
                 str(answers.get("author_email", "")),
             )
         _move_into_place(target, dest)
+        succeeded = True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if not succeeded:  # parents we made for this project go too
+            for folder in created:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
     return NewResult(dest=dest, version=tag.removeprefix("v"), files=files, commit=commit)

@@ -1,0 +1,91 @@
+"""Any answer text yields valid TOML, YAML, Python, JSON and Markdown (hypothesis)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mlscaffold.errors import InvalidAnswerError
+from mlscaffold.generate import NewRequest, generate
+
+tomllib = pytest.importorskip("tomllib")
+
+SPECIALS = ['"', "'", "\\", '"""', "{{ x }}", "{% if x %}", "{#", "-leading dash", "--",
+            "#hash", "key: value", "[x]", "é ü 中文 😀", "\\n", "${{ y }}", "<b>&amp;</b>", "%"]
+printable = st.characters(categories=["L", "M", "N", "P", "S", "Zs"],
+                          exclude_characters="\ufffe\uffff\u2028\u2029")
+free_text = st.one_of(
+    st.sampled_from(SPECIALS),
+    st.text(printable, min_size=1, max_size=30),
+    st.tuples(st.sampled_from(SPECIALS), st.text(printable, max_size=20)).map("".join),
+).filter(lambda s: s.strip() != "")
+LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#")
+
+
+def _generate(tmp: Path, **answers: str) -> Path:
+    dest = tmp / "project"
+    generate(NewRequest(kind="sentiment-classifier", dest=dest, defaults=True, git=False,
+                        data={"package_name": "fuzzed_pkg", **answers}))
+    return dest
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(name=free_text, description=free_text, author=free_text)
+def test_any_answer_text_yields_valid_files(name: str, description: str, author: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _generate(Path(tmp), project_name=name, description=description, author_name=author)
+        pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+        assert pyproject["project"]["description"] == description
+        assert pyproject["project"]["authors"][0]["name"] == author
+        answers = yaml.safe_load((root / ".copier-answers.yml").read_text(encoding="utf-8"))
+        assert answers["project_name"] == name and answers["description"] == description
+        readme = (root / "README.md").read_text(encoding="utf-8")
+        assert f"# {name}\n" in readme and description in readme
+        assert author in (root / "LICENSE").read_text(encoding="utf-8")
+        for path in root.rglob("*"):
+            if not path.is_file() or path.suffix in (".csv", ".png"):
+                continue
+            text = path.read_text(encoding="utf-8")
+            if path.suffix in (".yml", ".yaml"):
+                yaml.safe_load(text)
+            elif path.suffix == ".py":
+                tree = compile(text, str(path), "exec", ast.PyCF_ONLY_AST)
+                if path.name == "__init__.py" and "PROJECT_NAME" in text:
+                    assigned = next(n for n in tree.body if isinstance(n, ast.Assign))
+                    assert ast.literal_eval(assigned.value) == name
+            elif path.suffix in (".ipynb", ".json"):
+                json.loads(text)
+            elif path.suffix == ".toml":
+                tomllib.loads(text)
+            for answer in (name, description, author):
+                text = text.replace(answer, "")
+            assert not LEFTOVER.search(text), f"Jinja left in {path.relative_to(root)}"
+
+
+@settings(max_examples=30, deadline=None)
+@given(bad=st.one_of(
+    st.text(max_size=20).filter(lambda s: not re.fullmatch(r"[a-z][a-z0-9_]*", s)),
+    st.sampled_from(["class", "import", "9lives", "my-package", "Upper", "", "_private", "test"]),
+))
+def test_invalid_package_names_are_refused(bad: str) -> None:
+    with tempfile.TemporaryDirectory() as tmp, pytest.raises(InvalidAnswerError, match="package_name"):
+        _generate(Path(tmp), package_name=bad)
+
+
+@pytest.mark.parametrize(("project_name", "package"), [
+    ("Movie Reviews", "movie_reviews"), ("2024 Café Reviews!", "project_2024_caf_reviews"),
+    ("  --weird--  name  ", "weird_name"),
+])
+def test_package_name_default_is_derived(tmp_path: Path, project_name: str, package: str) -> None:
+    root = tmp_path / "p"
+    generate(NewRequest(kind="sentiment-classifier", dest=root, defaults=True, git=False,
+                        data={"project_name": project_name}))
+    assert (root / "src" / package / "__init__.py").is_file()
