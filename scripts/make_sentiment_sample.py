@@ -4,7 +4,7 @@ The real datasets (IMDB, SST-2, UCI) may not be copied into a template, so the o
 sample is written by this script: short reviews composed from phrase lists, with negations
 and 6% label noise so that a model must really learn (the majority baseline sits near 0.5).
 
-    python scripts/make_sentiment_sample.py        # rewrites templates/sentiment-classifier/data/sample/
+    python scripts/make_sentiment_sample.py   # rewrites the sentiment template's data/sample/
 """
 
 from __future__ import annotations
@@ -16,41 +16,124 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parents[1] / "templates" / "sentiment-classifier" / "data" / "sample"
 
 SUBJECTS = [
-    "the acting", "the plot", "the soundtrack", "the ending", "the dialogue", "the pacing",
-    "the service", "the food", "the staff", "the battery life", "the screen", "the sound quality",
-    "this phone", "this movie", "this restaurant", "the delivery", "the price", "the camera",
-    "the story", "the characters", "the menu", "the design", "the cinematography", "the headset",
+    "the acting",
+    "the plot",
+    "the soundtrack",
+    "the ending",
+    "the dialogue",
+    "the pacing",
+    "the service",
+    "the food",
+    "the staff",
+    "the battery life",
+    "the screen",
+    "the sound quality",
+    "this phone",
+    "this movie",
+    "this restaurant",
+    "the delivery",
+    "the price",
+    "the camera",
+    "the story",
+    "the characters",
+    "the menu",
+    "the design",
+    "the cinematography",
+    "the headset",
 ]
 POSITIVE = [
-    "wonderful", "excellent", "great", "delightful", "superb", "brilliant", "fantastic",
-    "charming", "moving", "impressive", "reliable", "friendly", "fresh", "beautiful",
-    "outstanding", "enjoyable", "solid", "pleasant", "amazing", "terrific",
+    "wonderful",
+    "excellent",
+    "great",
+    "delightful",
+    "superb",
+    "brilliant",
+    "fantastic",
+    "charming",
+    "moving",
+    "impressive",
+    "reliable",
+    "friendly",
+    "fresh",
+    "beautiful",
+    "outstanding",
+    "enjoyable",
+    "solid",
+    "pleasant",
+    "amazing",
+    "terrific",
 ]
 NEGATIVE = [
-    "terrible", "awful", "boring", "dull", "disappointing", "poor", "horrible", "bland",
-    "clumsy", "broken", "rude", "stale", "annoying", "weak", "mediocre", "frustrating",
-    "painful", "cheap", "messy", "forgettable",
+    "terrible",
+    "awful",
+    "boring",
+    "dull",
+    "disappointing",
+    "poor",
+    "horrible",
+    "bland",
+    "clumsy",
+    "broken",
+    "rude",
+    "stale",
+    "annoying",
+    "weak",
+    "mediocre",
+    "frustrating",
+    "painful",
+    "cheap",
+    "messy",
+    "forgettable",
 ]
 NEUTRAL = [
-    "average", "ordinary", "standard", "typical", "acceptable", "fine", "okay", "adequate",
-    "unremarkable", "as expected", "middle of the road", "neither good nor bad",
+    "average",
+    "ordinary",
+    "standard",
+    "typical",
+    "acceptable",
+    "fine",
+    "okay",
+    "adequate",
+    "unremarkable",
+    "as expected",
+    "middle of the road",
+    "neither good nor bad",
 ]
 POS_CLOSERS = [
-    "I would recommend it to anyone.", "Worth every penny.", "I will definitely come back.",
-    "Easily one of the best this year.", "Loved it.", "Five stars from me.", "A real pleasure.",
+    "I would recommend it to anyone.",
+    "Worth every penny.",
+    "I will definitely come back.",
+    "Easily one of the best this year.",
+    "Loved it.",
+    "Five stars from me.",
+    "A real pleasure.",
 ]
 NEG_CLOSERS = [
-    "I would not recommend it.", "A complete waste of money.", "I will never go back.",
-    "One of the worst this year.", "Hated it.", "One star is too many.", "Avoid it.",
+    "I would not recommend it.",
+    "A complete waste of money.",
+    "I will never go back.",
+    "One of the worst this year.",
+    "Hated it.",
+    "One star is too many.",
+    "Avoid it.",
 ]
 NEU_CLOSERS = [
-    "It does the job.", "Nothing more to say.", "Some will like it, some will not.",
-    "Three stars.", "It was what it was.", "No strong feelings either way.",
+    "It does the job.",
+    "Nothing more to say.",
+    "Some will like it, some will not.",
+    "Three stars.",
+    "It was what it was.",
+    "No strong feelings either way.",
 ]
 INTENSIFIERS = ["", "", "really ", "truly ", "quite ", "very ", "absolutely "]
 FILLERS = [
-    "", "", "We went on a Friday evening.", "I watched it with my family.",
-    "I bought it last month.", "The box arrived on time.", "It was my second visit.",
+    "",
+    "",
+    "We went on a Friday evening.",
+    "I watched it with my family.",
+    "I bought it last month.",
+    "The box arrived on time.",
+    "It was my second visit.",
 ]
 
 

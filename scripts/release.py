@@ -38,7 +38,11 @@ def template_files(root: Path) -> dict[str, bytes]:
     files = {}
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if path.is_file() and not (IGNORED_PARTS | {".git"}) & set(rel.parts) and path.suffix != ".pyc":
+        if (
+            path.is_file()
+            and not (IGNORED_PARTS | {".git"}) & set(rel.parts)
+            and path.suffix != ".pyc"
+        ):
             files[rel.as_posix()] = path.read_bytes()
     return files
 
@@ -64,7 +68,9 @@ def package_version() -> str:
     return match.group(1)
 
 
-def release(version: str, replace: bool, bundle: Path = BUNDLE, templates: Path = TEMPLATES) -> None:
+def release(
+    version: str, replace: bool, bundle: Path = BUNDLE, templates: Path = TEMPLATES
+) -> None:
     new = Version(version)
     with tempfile.TemporaryDirectory(prefix="mlscaffold-release-") as tmp:
         repo = Path(tmp) / "repo"
@@ -104,17 +110,23 @@ def release(version: str, replace: bool, bundle: Path = BUNDLE, templates: Path 
         bundle.parent.mkdir(parents=True, exist_ok=True)
         git(repo, "bundle", "create", str(out), "--all")
         os.replace(out, bundle)
-    print(f"{bundle.relative_to(ROOT) if bundle.is_relative_to(ROOT) else bundle}: "
-          f"versions {', '.join('v' + str(v) for v in [*[e for e in existing if e != new], new])}")
+    print(
+        f"{bundle.relative_to(ROOT) if bundle.is_relative_to(ROOT) else bundle}: "
+        f"versions {', '.join('v' + str(v) for v in [*[e for e in existing if e != new], new])}"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("version")
     parser.add_argument("--replace", action="store_true", help="re-cut the newest version")
     args = parser.parse_args()
     if args.version != package_version():
-        sys.exit(f"VERSION {args.version} != mlscaffold __version__ {package_version()}: bump it first")
+        sys.exit(
+            f"VERSION {args.version} != mlscaffold __version__ {package_version()}: bump it first"
+        )
     release(args.version, args.replace)
 
 

@@ -35,8 +35,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: int = 120) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
     """`mlscaffold ...` as a real subprocess, stdin closed (as in scripts and CI)."""
     return subprocess.run(
         [sys.executable, "-m", "mlscaffold", *args],
@@ -50,16 +51,23 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 
 
 def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Student", "GIT_AUTHOR_EMAIL": "s@example.com",
-           "GIT_COMMITTER_NAME": "Student", "GIT_COMMITTER_EMAIL": "s@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "Student",
+        "GIT_AUTHOR_EMAIL": "s@example.com",
+        "GIT_COMMITTER_NAME": "Student",
+        "GIT_COMMITTER_EMAIL": "s@example.com",
+    }
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
 APP_V1 = [f"setting_{i} = {i}" for i in range(1, 21)]
-APP_V2 = [("setting_3 = 'changed by template v2'" if i == 3 else line)
-          for i, line in enumerate(APP_V1, start=1)]
+APP_V2 = [
+    ("setting_3 = 'changed by template v2'" if i == 3 else line)
+    for i, line in enumerate(APP_V1, start=1)
+]
 
 SYNTHETIC_COPIER = """\
 _subdirectory: "{{ kind }}"

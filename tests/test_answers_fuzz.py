@@ -18,10 +18,28 @@ from mlscaffold.generate import NewRequest, generate
 
 tomllib = pytest.importorskip("tomllib")
 
-SPECIALS = ['"', "'", "\\", '"""', "{{ x }}", "{% if x %}", "{#", "-leading dash", "--",
-            "#hash", "key: value", "[x]", "é ü 中文 😀", "\\n", "${{ y }}", "<b>&amp;</b>", "%"]
-printable = st.characters(categories=["L", "M", "N", "P", "S", "Zs"],
-                          exclude_characters="\ufffe\uffff\u2028\u2029")
+SPECIALS = [
+    '"',
+    "'",
+    "\\",
+    '"""',
+    "{{ x }}",
+    "{% if x %}",
+    "{#",
+    "-leading dash",
+    "--",
+    "#hash",
+    "key: value",
+    "[x]",
+    "é ü 中文 😀",
+    "\\n",
+    "${{ y }}",
+    "<b>&amp;</b>",
+    "%",
+]
+printable = st.characters(
+    categories=["L", "M", "N", "P", "S", "Zs"], exclude_characters="\ufffe\uffff\u2028\u2029"
+)
 free_text = st.one_of(
     st.sampled_from(SPECIALS),
     st.text(printable, min_size=1, max_size=30),
@@ -32,8 +50,15 @@ LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 
 def _generate(tmp: Path, **answers: str) -> Path:
     dest = tmp / "project"
-    generate(NewRequest(kind="sentiment-classifier", dest=dest, defaults=True, git=False,
-                        data={"package_name": "fuzzed_pkg", **answers}))
+    generate(
+        NewRequest(
+            kind="sentiment-classifier",
+            dest=dest,
+            defaults=True,
+            git=False,
+            data={"package_name": "fuzzed_pkg", **answers},
+        )
+    )
     return dest
 
 
@@ -71,21 +96,39 @@ def test_any_answer_text_yields_valid_files(name: str, description: str, author:
 
 
 @settings(max_examples=30, deadline=None)
-@given(bad=st.one_of(
-    st.text(max_size=20).filter(lambda s: not re.fullmatch(r"[a-z][a-z0-9_]*", s)),
-    st.sampled_from(["class", "import", "9lives", "my-package", "Upper", "", "_private", "test"]),
-))
+@given(
+    bad=st.one_of(
+        st.text(max_size=20).filter(lambda s: not re.fullmatch(r"[a-z][a-z0-9_]*", s)),
+        st.sampled_from(
+            ["class", "import", "9lives", "my-package", "Upper", "", "_private", "test"]
+        ),
+    )
+)
 def test_invalid_package_names_are_refused(bad: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp, pytest.raises(InvalidAnswerError, match="package_name"):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        pytest.raises(InvalidAnswerError, match="package_name"),
+    ):
         _generate(Path(tmp), package_name=bad)
 
 
-@pytest.mark.parametrize(("project_name", "package"), [
-    ("Movie Reviews", "movie_reviews"), ("2024 Café Reviews!", "project_2024_caf_reviews"),
-    ("  --weird--  name  ", "weird_name"),
-])
+@pytest.mark.parametrize(
+    ("project_name", "package"),
+    [
+        ("Movie Reviews", "movie_reviews"),
+        ("2024 Café Reviews!", "project_2024_caf_reviews"),
+        ("  --weird--  name  ", "weird_name"),
+    ],
+)
 def test_package_name_default_is_derived(tmp_path: Path, project_name: str, package: str) -> None:
     root = tmp_path / "p"
-    generate(NewRequest(kind="sentiment-classifier", dest=root, defaults=True, git=False,
-                        data={"project_name": project_name}))
+    generate(
+        NewRequest(
+            kind="sentiment-classifier",
+            dest=root,
+            defaults=True,
+            git=False,
+            data={"project_name": project_name},
+        )
+    )
     assert (root / "src" / package / "__init__.py").is_file()

@@ -88,8 +88,13 @@ def test_shell_completion_scripts() -> None:
 def test_completion_offers_kinds() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "mlscaffold"],
-        env={"_MLSCAFFOLD_COMPLETE": "bash_complete", "COMP_WORDS": "mlscaffold new sen",
-             "COMP_CWORD": "2", "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True,
+        env={
+            "_MLSCAFFOLD_COMPLETE": "bash_complete",
+            "COMP_WORDS": "mlscaffold new sen",
+            "COMP_CWORD": "2",
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
     )
     assert "sentiment-classifier" in done.stdout

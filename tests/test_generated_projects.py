@@ -26,8 +26,15 @@ def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.Completed
 
 def _new(tmp_path: Path, **answers: str) -> Path:
     dest = tmp_path / "project"
-    generate(NewRequest(kind="sentiment-classifier", dest=dest, defaults=True, git=False,
-                        data={"package_name": "reviews", **answers}))
+    generate(
+        NewRequest(
+            kind="sentiment-classifier",
+            dest=dest,
+            defaults=True,
+            git=False,
+            data={"package_name": "reviews", **answers},
+        )
+    )
     return dest
 
 
@@ -66,28 +73,42 @@ def test_workflows_pass_actionlint(tmp_path: Path) -> None:
         "actionlint", path=os.path.dirname(sys.executable)
     )
     assert actionlint, "actionlint is a test dependency (pip install -e '.[test]')"
-    variants = [{}, {"python_version": "3.13", "github_user": "octocat"},
-                {"python_version": "3.10", "sentiment_dataset": "csv"}]
+    variants = [
+        {},
+        {"python_version": "3.13", "github_user": "octocat"},
+        {"python_version": "3.10", "sentiment_dataset": "csv"},
+    ]
     for index, answers in enumerate(variants):
         root = _new(tmp_path / str(index), **answers)
         workflow = root / ".github" / "workflows" / "ci.yml"
-        done = subprocess.run([actionlint, "-no-color", str(workflow)], capture_output=True,
-                              text=True, cwd=root)
+        done = subprocess.run(
+            [actionlint, "-no-color", str(workflow)], capture_output=True, text=True, cwd=root
+        )
         assert done.returncode == 0, done.stdout + done.stderr
     text = workflow.read_text()
     assert '"3.10", "3.13"' in text and "make all SAMPLE=1" in text
 
 
-@pytest.mark.skipif(not os.environ.get("MLSCAFFOLD_INSTALL_TEST"),
-                    reason="installs from PyPI: set MLSCAFFOLD_INSTALL_TEST=1 (CI does)")
+@pytest.mark.skipif(
+    not os.environ.get("MLSCAFFOLD_INSTALL_TEST"),
+    reason="installs from PyPI: set MLSCAFFOLD_INSTALL_TEST=1 (CI does)",
+)
 def test_make_install_then_pipeline(tmp_path: Path) -> None:
     root = _new(tmp_path)
-    done = subprocess.run(["make", "install"], cwd=root, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        ["make", "install"], cwd=root, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     venv_python = root / ".venv" / "bin" / "python"
-    done = subprocess.run(["make", "lint", "all", "SAMPLE=1"], cwd=root, capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run(
+        ["make", "lint", "all", "SAMPLE=1"], cwd=root, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    done = subprocess.run([str(venv_python), "-m", "reviews", "predict", "Loved it, wonderful."],
-                          cwd=root, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(venv_python), "-m", "reviews", "predict", "Loved it, wonderful."],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and done.stdout.startswith("positive"), done.stderr

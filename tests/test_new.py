@@ -38,11 +38,22 @@ def test_new_with_defaults_makes_a_committed_project(tmp_path: Path) -> None:
 
 def test_new_records_answers_from_file_and_flags(tmp_path: Path) -> None:
     preset = tmp_path / "cohort.yml"
-    preset.write_text("author_name: Bootcamp Student\nlicense: Apache-2.0\nsentiment_dataset: sst2\n"
-                      "_src_path: ignored\n")
+    preset.write_text(
+        "author_name: Bootcamp Student\nlicense: Apache-2.0\nsentiment_dataset: sst2\n"
+        "_src_path: ignored\n"
+    )
     dest = tmp_path / "hw1"
-    done = run_cli("new", "sentiment-classifier", str(dest), "--answers-file", str(preset),
-                   "-d", "license=BSD-3-Clause", "-d", "project_name=HW 1 Sentiment")
+    done = run_cli(
+        "new",
+        "sentiment-classifier",
+        str(dest),
+        "--answers-file",
+        str(preset),
+        "-d",
+        "license=BSD-3-Clause",
+        "-d",
+        "project_name=HW 1 Sentiment",
+    )
     assert done.returncode == 0, done.stderr
     answers = yaml.safe_load((dest / ".copier-answers.yml").read_text())
     assert answers["author_name"] == "Bootcamp Student"
@@ -82,7 +93,9 @@ def test_new_into_existing_empty_folder(tmp_path: Path) -> None:
 
 def test_invalid_answer_is_one_clear_error_and_leaves_nothing(tmp_path: Path) -> None:
     dest = tmp_path / "bad"
-    done = run_cli("new", "sentiment-classifier", str(dest), "--defaults", "-d", "package_name=9lives")
+    done = run_cli(
+        "new", "sentiment-classifier", str(dest), "--defaults", "-d", "package_name=9lives"
+    )
     assert done.returncode == 2
     assert "package_name" in done.stderr and "-d package_name=" in done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) <= 3
@@ -90,27 +103,36 @@ def test_invalid_answer_is_one_clear_error_and_leaves_nothing(tmp_path: Path) ->
 
 
 def test_unknown_question_is_refused(tmp_path: Path) -> None:
-    done = run_cli("new", "sentiment-classifier", str(tmp_path / "x"), "--defaults",
-                   "-d", "projct_name=Typo")
+    done = run_cli(
+        "new", "sentiment-classifier", str(tmp_path / "x"), "--defaults", "-d", "projct_name=Typo"
+    )
     assert done.returncode == 2 and "unknown question(s): projct_name" in done.stderr
 
 
 def test_bad_data_pair_and_unreadable_answers_file(tmp_path: Path) -> None:
     done = run_cli("new", "sentiment-classifier", str(tmp_path / "x"), "-d", "no-equals-sign")
     assert done.returncode == 2 and "key=value" in done.stderr
-    done = run_cli("new", "sentiment-classifier", str(tmp_path / "x"),
-                   "--answers-file", str(tmp_path / "missing.yml"))
+    done = run_cli(
+        "new",
+        "sentiment-classifier",
+        str(tmp_path / "x"),
+        "--answers-file",
+        str(tmp_path / "missing.yml"),
+    )
     assert done.returncode == 2 and "cannot read answers file" in done.stderr
     broken = tmp_path / "broken.yml"
     broken.write_text("author_name: [unclosed\n")
-    done = run_cli("new", "sentiment-classifier", str(tmp_path / "x"), "--answers-file", str(broken))
+    done = run_cli(
+        "new", "sentiment-classifier", str(tmp_path / "x"), "--answers-file", str(broken)
+    )
     assert done.returncode == 2 and "not valid YAML" in done.stderr
     assert "Traceback" not in done.stderr
 
 
 def test_unknown_template_version(tmp_path: Path) -> None:
-    done = run_cli("new", "sentiment-classifier", str(tmp_path / "x"), "--defaults",
-                   "--vcs-ref", "9.9.9")
+    done = run_cli(
+        "new", "sentiment-classifier", str(tmp_path / "x"), "--defaults", "--vcs-ref", "9.9.9"
+    )
     assert done.returncode == 2
     assert "unknown template version '9.9.9'" in done.stderr and "available:" in done.stderr
 
@@ -118,14 +140,17 @@ def test_unknown_template_version(tmp_path: Path) -> None:
 def test_git_missing_is_a_clear_error(tmp_path: Path) -> None:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    done = run_cli("new", "sentiment-classifier", str(tmp_path / "x"), "--defaults",
-                   env={"PATH": str(bin_dir)})
+    done = run_cli(
+        "new", "sentiment-classifier", str(tmp_path / "x"), "--defaults", env={"PATH": str(bin_dir)}
+    )
     assert done.returncode == 1
     assert "git was not found" in done.stderr and "--no-git" in done.stderr
     assert not (tmp_path / "x").exists()
 
 
-def test_interrupted_generation_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_generation_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def interrupted(*args: object, **kwargs: object) -> str:
         raise KeyboardInterrupt
 
@@ -137,7 +162,9 @@ def test_interrupted_generation_leaves_nothing(tmp_path: Path, monkeypatch: pyte
     assert not dest.exists() and _leftovers(tmp_path) == []
 
 
-def test_failure_after_rendering_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_after_rendering_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(*args: object, **kwargs: object) -> str:
         raise OSError("disk full")
 

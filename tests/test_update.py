@@ -23,7 +23,8 @@ USER_LINE = "user_tuning = 'kept across updates'"
 
 def _tree_text(root: Path) -> str:
     return "\n".join(
-        p.read_text(errors="replace") for p in root.rglob("*")
+        p.read_text(errors="replace")
+        for p in root.rglob("*")
         if p.is_file() and ".git" not in p.relative_to(root).parts
     )
 
@@ -61,8 +62,13 @@ def test_check_reports_behind_then_up_to_date(project) -> None:
     done = run_cli("check", str(root))
     assert done.returncode == 1 and "behind" in done.stdout and "2.0.0" in done.stdout
     payload = json.loads(run_cli("check", str(root), "--json").stdout)
-    assert payload == {"project": str(root), "kind": "sentiment-classifier", "current": "1.0.0",
-                       "latest": "2.0.0", "up_to_date": False}
+    assert payload == {
+        "project": str(root),
+        "kind": "sentiment-classifier",
+        "current": "1.0.0",
+        "latest": "2.0.0",
+        "up_to_date": False,
+    }
     assert run_cli("update", str(root)).returncode == 0
     _commit(root, "update")
     done = run_cli("check", str(root))
@@ -194,8 +200,13 @@ def test_plain_copier_update_works_once_the_source_exists(project) -> None:
     assert run_cli("check", str(root)).returncode == 1  # refreshes the per-user source
     copier = shutil.which("copier", path=os.path.dirname(sys.executable))
     assert copier, "copier's own command is installed with mlscaffold"
-    done = subprocess.run([copier, "update", "--defaults", "--trust"], cwd=root,
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [copier, "update", "--defaults", "--trust"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 0, done.stderr
     assert "changed by template v2" in (root / "app.py").read_text()
     _assert_kept(root, USER_LINE)

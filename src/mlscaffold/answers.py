@@ -11,12 +11,14 @@ from mlscaffold.errors import UsageError
 
 
 def parse_pairs(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
-    """`-d key=value` pairs, as Copier's own `-d` takes them (the value is cast by question type)."""
+    """`-d key=value` pairs, as Copier's `-d` takes them (values are cast by question type)."""
     data: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"bad -d '{pair}': expected key=value", "e.g. -d project_name='Movie Reviews'")
+            raise UsageError(
+                f"bad -d '{pair}': expected key=value", "e.g. -d project_name='Movie Reviews'"
+            )
         data[key.strip()] = value
     return data
 
@@ -30,7 +32,9 @@ def load_file(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 1})" if where else ""
-        raise UsageError(f"answers file {path} is not valid YAML{line}", "fix the file or drop --answers-file") from exc
+        raise UsageError(
+            f"answers file {path} is not valid YAML{line}", "fix the file or drop --answers-file"
+        ) from exc
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):

@@ -112,7 +112,7 @@ def list_kinds(as_json: bool) -> None:
     epilog="""\b
 Examples:
   mlscaffold new sentiment-classifier movie-reviews
-  mlscaffold new sentiment-classifier hw1 --defaults -d project_name="HW 1" -d sentiment_dataset=sst2
+  mlscaffold new sentiment-classifier hw1 --defaults -d sentiment_dataset=sst2
   mlscaffold new sentiment-classifier hw1 --answers-file cohort-2026.yml --vcs-ref 0.1.0
 \b
 Answers: -d and --answers-file take the questions' names (project_name, package_name,
@@ -122,7 +122,9 @@ kind's own). Without a terminal, questions take their defaults.
 )
 @click.argument("kind", shell_complete=_complete_kinds)
 @click.argument("dest", type=click.Path(path_type=Path, file_okay=False))
-@click.option("-d", "--data", "pairs", multiple=True, metavar="KEY=VALUE", help="Answer a question.")
+@click.option(
+    "-d", "--data", "pairs", multiple=True, metavar="KEY=VALUE", help="Answer a question."
+)
 @click.option(
     "--answers-file",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -130,8 +132,12 @@ kind's own). Without a terminal, questions take their defaults.
 )
 @click.option("--defaults", is_flag=True, help="Take the default for every unanswered question.")
 @click.option("--no-git", is_flag=True, help="Do not run git init or make the first commit.")
-@click.option("--vcs-ref", "version", metavar="VERSION", help="Template version to use (default: newest).")
-@click.option("--force", is_flag=True, help="Write into DEST even if it is not empty (overwrites same names).")
+@click.option(
+    "--vcs-ref", "version", metavar="VERSION", help="Template version to use (default: newest)."
+)
+@click.option(
+    "--force", is_flag=True, help="Write into DEST even if it is not empty (overwrites same names)."
+)
 @handle_errors
 def new(
     kind: str,
@@ -147,7 +153,10 @@ def new(
     from mlscaffold import answers
     from mlscaffold.generate import NewRequest, generate
 
-    data = {**(answers.load_file(answers_file) if answers_file else {}), **answers.parse_pairs(pairs)}
+    data = {
+        **(answers.load_file(answers_file) if answers_file else {}),
+        **answers.parse_pairs(pairs),
+    }
     interactive = sys.stdin.isatty() and not defaults
     result = generate(
         NewRequest(
@@ -210,7 +219,9 @@ the file gets conflict markers (or a .rej file) and update exits 1 listing them.
 """
 )
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
-@click.option("--to", "to", metavar="VERSION", help="Template version to update to (default: newest).")
+@click.option(
+    "--to", "to", metavar="VERSION", help="Template version to update to (default: newest)."
+)
 @click.option("--pretend", is_flag=True, help="Show what would change; write nothing.")
 @click.option(
     "--conflict",
@@ -221,7 +232,9 @@ the file gets conflict markers (or a .rej file) and update exits 1 listing them.
 )
 @click.option("-d", "--data", "pairs", multiple=True, metavar="KEY=VALUE", help="Change an answer.")
 @handle_errors
-def update(path: Path, to: str | None, pretend: bool, conflict: str, pairs: tuple[str, ...]) -> None:
+def update(
+    path: Path, to: str | None, pretend: bool, conflict: str, pairs: tuple[str, ...]
+) -> None:
     """Update the project at PATH to a newer template version, keeping your edits."""
     from mlscaffold import answers
     from mlscaffold.errors import ConflictsError
@@ -236,12 +249,17 @@ def update(path: Path, to: str | None, pretend: bool, conflict: str, pairs: tupl
         progress=_say,
     )
     if result.pretend:
-        click.echo(f"pretend: nothing written (would update {result.from_version} → {result.to_version})")
+        click.echo(
+            f"pretend: nothing written (would update {result.from_version} → {result.to_version})"
+        )
         return
     if result.from_version == result.to_version and not result.changed:
         click.echo(f"already on template {result.to_version}: nothing to do")
         return
-    click.echo(f"updated {result.from_version} → {result.to_version}: {len(result.changed)} file(s) changed")
+    click.echo(
+        f"updated {result.from_version} → {result.to_version}: "
+        f"{len(result.changed)} file(s) changed"
+    )
     for name in result.changed:
         click.echo(f"  {name}")
     if result.kept_removed:
@@ -263,7 +281,13 @@ def update(path: Path, to: str | None, pretend: bool, conflict: str, pairs: tupl
     click.echo("review with 'git diff', then commit")
 
 
-@main.command(epilog='\b\nExamples:\n  eval "$(mlscaffold completion bash)"\n  mlscaffold completion fish > ~/.config/fish/completions/mlscaffold.fish')
+@main.command(
+    epilog="""\b
+Examples:
+  eval "$(mlscaffold completion bash)"
+  mlscaffold completion fish > ~/.config/fish/completions/mlscaffold.fish
+"""
+)
 @click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
 def completion(shell: str) -> None:
     """Print the shell completion script for SHELL."""

@@ -44,7 +44,9 @@ class NewResult:
 
 def _check_destination(dest: Path, force: bool) -> None:
     if dest.exists() and not dest.is_dir():
-        raise DestinationNotEmptyError(f"{dest} exists and is not a folder", "choose another destination")
+        raise DestinationNotEmptyError(
+            f"{dest} exists and is not a folder", "choose another destination"
+        )
     if dest.is_dir() and any(dest.iterdir()) and not force:
         raise DestinationNotEmptyError(
             f"{dest} is not empty",
@@ -94,9 +96,7 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
         gitops.require_git()
     src = source.ensure_user_source()
     tag = (
-        source.tag_for(request.version, src)
-        if request.version
-        else f"v{source.versions(src)[-1]}"
+        source.tag_for(request.version, src) if request.version else f"v{source.versions(src)[-1]}"
     )
     created = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
     dest.parent.mkdir(parents=True, exist_ok=True)

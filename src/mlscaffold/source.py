@@ -38,9 +38,7 @@ def user_bundle() -> Path:
 
 def _git(*args: str) -> str:
     try:
-        done = subprocess.run(
-            ["git", *args], capture_output=True, text=True, check=False
-        )
+        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
     except FileNotFoundError as exc:
         raise GitMissingError() from exc
     if done.returncode != 0:

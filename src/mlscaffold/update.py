@@ -73,7 +73,9 @@ def check(path: Path) -> CheckResult:
 
 def _rej_files(root: Path) -> list[str]:
     return sorted(
-        str(p.relative_to(root)) for p in root.rglob("*.rej") if ".git" not in p.relative_to(root).parts
+        str(p.relative_to(root))
+        for p in root.rglob("*.rej")
+        if ".git" not in p.relative_to(root).parts
     )
 
 
@@ -87,8 +89,15 @@ def _pristine_files(project: Project, src: str, names: list[str]) -> dict[str, b
     with tempfile.TemporaryDirectory(prefix="mlscaffold-pristine-") as tmp:
         target = Path(tmp) / project.root.name
         with translate_copier_errors():
-            run_copy(src, target, data=answers, defaults=True, vcs_ref=project.commit,
-                     quiet=True, unsafe=False)
+            run_copy(
+                src,
+                target,
+                data=answers,
+                defaults=True,
+                vcs_ref=project.commit,
+                quiet=True,
+                unsafe=False,
+            )
         return {n: (target / n).read_bytes() for n in names if (target / n).is_file()}
 
 
@@ -154,6 +163,8 @@ def update(
     result = UpdateResult(project.root, project.version, tag[1:], pretend=pretend)
     if not pretend:
         result.kept_removed = _keep_edited_removals(project, src)
-        result.conflicts = sorted(set(gitops.unmerged_files(project.root)) | set(_rej_files(project.root)))
+        result.conflicts = sorted(
+            set(gitops.unmerged_files(project.root)) | set(_rej_files(project.root))
+        )
         result.changed = gitops.changed_files(project.root)
     return result

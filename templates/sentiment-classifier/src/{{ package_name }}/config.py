@@ -42,7 +42,7 @@ class TfidfConfig:
 
 @dataclass
 class LogRegConfig:
-    C_grid: list[float] = field(default_factory=lambda: [0.5, 1.0, 2.0, 4.0, 8.0])
+    C_grid: list[float] = field(default_factory=lambda: [0.5, 1.0, 2.0, 4.0, 8.0, 16.0])
     cv_folds: int = 3
     max_iter: int = 2000
 

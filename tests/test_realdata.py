@@ -1,0 +1,115 @@
+"""Opt-in: the sentiment template reaches its quality bars on the real datasets.
+
+    MLSCAFFOLD_REAL_DATA=1 python -m pytest -m realdata -s
+
+The files in ../shared/datasets/ are packed in the official download layout and served from
+127.0.0.1; the generated project downloads, verifies, trains and evaluates as a user's would.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from mlscaffold.generate import NewRequest, generate
+
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+pytestmark = [
+    pytest.mark.realdata,
+    pytest.mark.skipif(
+        not os.environ.get("MLSCAFFOLD_REAL_DATA"), reason="set MLSCAFFOLD_REAL_DATA=1"
+    ),
+    pytest.mark.skipif(not DATASETS.is_dir(), reason="../shared/datasets not found"),
+]
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    folder = tmp_path / "served"
+    folder.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _project(tmp_path: Path, dataset: str, data_overrides: dict) -> Path:
+    root = tmp_path / f"real-{dataset}"
+    generate(
+        NewRequest(
+            kind="sentiment-classifier",
+            dest=root,
+            defaults=True,
+            git=False,
+            data={"package_name": "realcheck", "sentiment_dataset": dataset},
+        )
+    )
+    config_path = root / "configs" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config["data"].update(data_overrides)
+    config_path.write_text(yaml.safe_dump(config))
+    return root
+
+
+def _pipeline(root: Path) -> tuple[dict, float]:
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    for step in ("data", "train", "evaluate"):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "realcheck", step],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        if step == "train":
+            train_seconds = time.perf_counter() - started
+        print(done.stderr.strip().splitlines()[-1])
+    return json.loads((root / "reports" / "metrics.json").read_text()), train_seconds
+
+
+def test_sst2_dev_accuracy(tmp_path: Path, served) -> None:
+    folder, base = served
+    archive = folder / "SST-2.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in ("train.tsv", "dev.tsv", "test.tsv"):
+            zf.write(DATASETS / "sst2-glue" / name, f"SST-2/{name}")
+    checksum = "md5:" + hashlib.md5(archive.read_bytes()).hexdigest()
+    root = _project(tmp_path, "sst2", {"url": f"{base}/SST-2.zip", "checksum": checksum})
+    report, seconds = _pipeline(root)
+    print(f"SST-2: dev accuracy {report['model']['accuracy']:.4f}, train {seconds:.1f} s")
+    assert report["test_rows"] == 872
+    assert report["model"]["accuracy"] >= 0.82
+    assert seconds < 60
+
+
+@pytest.mark.parametrize(("source", "bar"), [("yelp", 0.80), ("amazon", 0.79), ("imdb", 0.74)])
+def test_uci_accuracy_with_member_checksums(
+    tmp_path: Path, served, source: str, bar: float
+) -> None:
+    folder, base = served
+    archive = folder / "uci.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in (DATASETS / "uci-sentiment-labelled-sentences").glob("*_labelled.txt"):
+            zf.write(path, f"sentiment labelled sentences/{path.name}")
+    root = _project(tmp_path, "uci", {"url": f"{base}/uci.zip", "uci_source": source})
+    report, _ = _pipeline(root)
+    print(f"UCI {source}: accuracy {report['model']['accuracy']:.4f}")
+    assert report["test_rows"] == 250, "all 1,000 rows read (QUOTE_NONE), 25% held out"
+    assert report["model"]["accuracy"] >= bar
