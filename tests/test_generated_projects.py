@@ -57,6 +57,25 @@ def test_sentiment_project_lints_tests_and_runs(tmp_path: Path, dataset: str) ->
     assert "| majority-class baseline |" in (root / "README.md").read_text()
 
 
+def test_suite_environment_has_what_generated_projects_need(tmp_path: Path) -> None:
+    """Our [test] extra must install every package a generated project's tests import."""
+    import importlib.metadata
+    import re
+
+    import tomllib
+
+    project = tomllib.loads((_new(tmp_path) / "pyproject.toml").read_text())["project"]
+    wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
+    names = {re.split(r"[<>=!~; \[]", spec)[0] for spec in wanted} - {"pre-commit"}
+    missing = []
+    for name in sorted(names):
+        try:
+            importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(name)
+    assert missing == [], f"add to [project.optional-dependencies] test: {missing}"
+
+
 def test_license_choices(tmp_path: Path) -> None:
     texts = {"MIT": "MIT License", "Apache-2.0": "Apache License", "BSD-3-Clause": "BSD 3-Clause"}
     for license_id, marker in texts.items():

@@ -23,7 +23,7 @@ def parse_pairs(pairs: tuple[str, ...] | list[str]) -> dict[str, str]:
     return data
 
 
-def load_file(path: Path) -> dict[str, Any]:
+def load_file(path: Path, keep_private: bool = False) -> dict[str, Any]:
     """A YAML mapping of answers: a cohort's preset or a previous `.copier-answers.yml`."""
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -40,7 +40,7 @@ def load_file(path: Path) -> dict[str, Any]:
     if not isinstance(loaded, dict):
         raise UsageError(f"answers file {path} must hold a mapping of question: answer")
     # Copier's private keys (_src_path, _commit) belong to a project, not to a preset.
-    return {str(k): v for k, v in loaded.items() if not str(k).startswith("_")}
+    return {str(k): v for k, v in loaded.items() if keep_private or not str(k).startswith("_")}
 
 
 def unknown_keys(data: dict[str, Any], questions: set[str]) -> list[str]:

@@ -54,7 +54,7 @@ def _check_destination(dest: Path, force: bool) -> None:
         )
 
 
-def _render(request: NewRequest, src: str, tag: str, target: Path) -> None:
+def _render(request: NewRequest, src: str, tag: str | None, target: Path) -> None:
     from copier import run_copy
 
     data = {**request.data, "kind": request.kind}
@@ -94,23 +94,23 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
     _check_destination(dest, request.force)
     if request.git:
         gitops.require_git()
+        gitops.preload()
     src = source.ensure_user_source()
-    tag = (
-        source.tag_for(request.version, src) if request.version else f"v{source.versions(src)[-1]}"
-    )
+    tag = source.tag_for(request.version, src) if request.version else None  # None: newest
     created = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.mlscaffold-", dir=dest.parent))
     succeeded = False
     try:
         target = staging / dest.name  # Copier names things after the folder (_folder_name)
-        progress(f"rendering {request.kind} from template {tag}")
+        progress(f"rendering {request.kind} from template {tag or 'newest version'}")
         _render(request, src, tag, target)
+        answers = answer_utils.load_file(target / ".copier-answers.yml", keep_private=True)
+        tag = str(answers.get("_commit", tag))
         files = sum(1 for p in target.rglob("*") if p.is_file())
         commit = None
         if request.git and not gitops.is_repository_root(dest):
             progress("initialising git repository and making the first commit")
-            answers = answer_utils.load_file(target / ".copier-answers.yml")
             commit = gitops.init_and_commit(
                 target,
                 f"Generate {request.kind} project with mlscaffold (template {tag})",

@@ -110,7 +110,7 @@ class TransformerClassifier:
                 loss = self.model(input_ids=ids, attention_mask=mask, labels=y).loss
                 loss.backward()
                 optimizer.step()
-                total += float(loss)
+                total += loss.item()
                 if step % 50 == 0 or step == len(loader):
                     print(
                         f"epoch {epoch + 1}/{self.config.epochs} step {step}/{len(loader)} "
