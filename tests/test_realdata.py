@@ -113,3 +113,17 @@ def test_uci_accuracy_with_member_checksums(
     print(f"UCI {source}: accuracy {report['model']['accuracy']:.4f}")
     assert report["test_rows"] == 250, "all 1,000 rows read (QUOTE_NONE), 25% held out"
     assert report["model"]["accuracy"] >= bar
+
+
+@pytest.mark.skipif(
+    not os.environ.get("MLSCAFFOLD_IMDB_ARCHIVE"),
+    reason="set MLSCAFFOLD_IMDB_ARCHIVE=/path/to/aclImdb_v1.tar.gz",
+)
+def test_imdb_accuracy_with_official_checksum(tmp_path: Path, served) -> None:
+    folder, base = served
+    (folder / "aclImdb_v1.tar.gz").symlink_to(os.environ["MLSCAFFOLD_IMDB_ARCHIVE"])
+    root = _project(tmp_path, "imdb", {"url": f"{base}/aclImdb_v1.tar.gz"})
+    report, seconds = _pipeline(root)
+    print(f"IMDB: test accuracy {report['model']['accuracy']:.4f}, train {seconds:.1f} s")
+    assert report["test_rows"] == 25_000
+    assert report["model"]["accuracy"] >= 0.89

@@ -210,3 +210,16 @@ def test_plain_copier_update_works_once_the_source_exists(project) -> None:
     assert done.returncode == 0, done.stderr
     assert "changed by template v2" in (root / "app.py").read_text()
     _assert_kept(root, USER_LINE)
+
+
+def test_check_and_update_through_click_runner(project) -> None:
+    from click.testing import CliRunner
+
+    from mlscaffold.cli import main
+
+    root, _ = project
+    result = CliRunner().invoke(main, ["check", str(root), "--json"])
+    assert result.exit_code == 1 and json.loads(result.output)["latest"] == "2.0.0"
+    result = CliRunner().invoke(main, ["update", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "updated 1.0.0 → 2.0.0" in result.output

@@ -35,6 +35,7 @@ class Source:
     checksum: str | None
     licence: str
     citation: str
+    size: int | None = None  # bytes, where the publisher's size is known
 
 
 SOURCES = {
@@ -42,9 +43,10 @@ SOURCES = {
         name="IMDB Large Movie Review Dataset v1.0",
         url="https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
         filename="aclImdb_v1.tar.gz",
-        checksum="md5:7c2ac02c03563afcf9b574c7e56c153a",
+        checksum="sha256:c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe",
         licence="research use; cite Maas et al. (2011)",
         citation="Maas et al., Learning Word Vectors for Sentiment Analysis, ACL 2011",
+        size=84_125_825,
     ),
     "sst2": Source(
         name="SST-2 (GLUE)",
@@ -243,6 +245,13 @@ def _official(config: Config, paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame 
         retries=data.retries,
         timeout=data.timeout_seconds,
     )
+    actual = archive.stat().st_size
+    if source.size and not data.checksum and actual != source.size:
+        archive.unlink()
+        raise DownloadError(
+            f"{archive.name} is {actual} bytes, expected {source.size}: removed; "
+            "run `make data` again"
+        )
     _log(f"reading {archive.name}")
     if data.dataset == "imdb":
         train, test = read_imdb(archive)
