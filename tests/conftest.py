@@ -50,6 +50,16 @@ def run_cli(
     )
 
 
+def new_project(dest: Path, **answers: str) -> Path:
+    """Generate a sentiment project in-process, defaults for what is not given, no git."""
+    from mlscaffold.generate import NewRequest, generate
+
+    generate(
+        NewRequest(kind="sentiment-classifier", dest=dest, defaults=True, git=False, data=answers)
+    )
+    return dest
+
+
 def git(cwd: Path, *args: str) -> str:
     env = {
         **os.environ,

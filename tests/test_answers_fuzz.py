@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import new_project
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlscaffold.errors import InvalidAnswerError
-from mlscaffold.generate import NewRequest, generate
 
 tomllib = pytest.importorskip("tomllib")
 
@@ -49,17 +49,7 @@ LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 
 
 def _generate(tmp: Path, **answers: str) -> Path:
-    dest = tmp / "project"
-    generate(
-        NewRequest(
-            kind="sentiment-classifier",
-            dest=dest,
-            defaults=True,
-            git=False,
-            data={"package_name": "fuzzed_pkg", **answers},
-        )
-    )
-    return dest
+    return new_project(tmp / "project", **{"package_name": "fuzzed_pkg", **answers})
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -121,14 +111,5 @@ def test_invalid_package_names_are_refused(bad: str) -> None:
     ],
 )
 def test_package_name_default_is_derived(tmp_path: Path, project_name: str, package: str) -> None:
-    root = tmp_path / "p"
-    generate(
-        NewRequest(
-            kind="sentiment-classifier",
-            dest=root,
-            defaults=True,
-            git=False,
-            data={"project_name": project_name},
-        )
-    )
+    root = new_project(tmp_path / "p", project_name=project_name)
     assert (root / "src" / package / "__init__.py").is_file()

@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from mlscaffold.generate import NewRequest, generate
+from conftest import new_project
 
 pytestmark = pytest.mark.slow
 
@@ -25,17 +24,7 @@ def _run(args: list[str], cwd: Path, timeout: int = 600) -> subprocess.Completed
 
 
 def _new(tmp_path: Path, **answers: str) -> Path:
-    dest = tmp_path / "project"
-    generate(
-        NewRequest(
-            kind="sentiment-classifier",
-            dest=dest,
-            defaults=True,
-            git=False,
-            data={"package_name": "reviews", **answers},
-        )
-    )
-    return dest
+    return new_project(tmp_path / "project", **{"package_name": "reviews", **answers})
 
 
 @pytest.mark.parametrize("dataset", ["imdb", "sst2", "uci", "csv"])

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from mlscaffold.generate import NewRequest, generate
+from conftest import new_project
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 pytestmark = [
@@ -48,15 +47,8 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
 
 
 def _project(tmp_path: Path, dataset: str, data_overrides: dict) -> Path:
-    root = tmp_path / f"real-{dataset}"
-    generate(
-        NewRequest(
-            kind="sentiment-classifier",
-            dest=root,
-            defaults=True,
-            git=False,
-            data={"package_name": "realcheck", "sentiment_dataset": dataset},
-        )
+    root = new_project(
+        tmp_path / f"real-{dataset}", package_name="realcheck", sentiment_dataset=dataset
     )
     config_path = root / "configs" / "config.yaml"
     config = yaml.safe_load(config_path.read_text())

@@ -168,6 +168,14 @@ def test_update_to_named_and_unknown_versions(project) -> None:
     assert "1.0.0, 2.0.0" in done.stderr
 
 
+def test_downgrade_is_refused(project) -> None:
+    root, _ = project
+    assert run_cli("update", str(root)).returncode == 0
+    _commit(root, "update")
+    done = run_cli("update", str(root), "--to", "1.0.0")
+    assert done.returncode == 2 and "cannot go back from template 2.0.0 to 1.0.0" in done.stderr
+
+
 def test_not_a_project(tmp_path: Path) -> None:
     for command in ("check", "update"):
         done = run_cli(command, str(tmp_path))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,12 +31,16 @@ def require_git() -> None:
         raise GitMissingError()
 
 
-def _repo(path: Path) -> Repo:
+def _gitpython() -> types.ModuleType:
     require_git()
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
-    from git import Repo
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # we check for git ourselves
+    import git
 
-    return Repo(path)
+    return git
+
+
+def _repo(path: Path) -> Repo:
+    return _gitpython().Repo(path)
 
 
 def is_repository_root(path: Path) -> bool:
@@ -48,11 +53,8 @@ def init_and_commit(path: Path, message: str, fallback_name: str, fallback_email
     A machine with no `user.name`/`user.email` still gets a commit: the author from the
     answers is used, so `new` never fails on a fresh laptop or CI runner.
     """
-    require_git()
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
-    from git import Actor, Repo
-
-    repo = Repo.init(path, initial_branch="main")
+    git = _gitpython()
+    repo = git.Repo.init(path, initial_branch="main")
     reader = repo.config_reader()
     name = reader.get_value("user", "name", default="") or fallback_name or "mlscaffold"
     email = (
@@ -60,7 +62,7 @@ def init_and_commit(path: Path, message: str, fallback_name: str, fallback_email
         or fallback_email
         or "mlscaffold@users.noreply.github.com"
     )
-    actor = Actor(str(name), str(email))
+    actor = git.Actor(str(name), str(email))
     repo.git.add(A=True)
     commit = repo.index.commit(message, author=actor, committer=actor)
     return commit.hexsha
@@ -78,10 +80,6 @@ def unmerged_files(path: Path) -> list[str]:
     repo = _repo(path)
     lines = repo.git.ls_files("-u").splitlines()
     return sorted({line.split("\t", 1)[1] for line in lines if "\t" in line})
-
-
-def changed_files(path: Path) -> list[str]:
-    return dirty_files(path)
 
 
 def deleted_files(path: Path) -> list[str]:

@@ -16,7 +16,7 @@ from packaging.version import Version
 
 from mlscaffold import gitops, source
 from mlscaffold.copier_bridge import translate_copier_errors
-from mlscaffold.errors import DirtyRepositoryError, NotAProjectError
+from mlscaffold.errors import DirtyRepositoryError, NotAProjectError, UsageError
 from mlscaffold.project import Project, load
 
 Progress = Callable[[str], None]
@@ -142,6 +142,12 @@ def update(
         )
     src = _template_source(project)
     tag = source.tag_for(to, src) if to else f"v{source.versions(src)[-1]}"
+    current = source.parse_version(project.version)
+    if current is not None and Version(tag[1:]) < current:
+        raise UsageError(
+            f"cannot go back from template {current} to {tag[1:]}",
+            "Copier does not downgrade; restore an older state with git instead",
+        )
     if tag[1:] == project.version and not data:
         return UpdateResult(project.root, project.version, tag[1:], pretend=pretend)
     progress(f"updating {project.root.name} from template {project.version} to {tag[1:]}")
@@ -166,5 +172,5 @@ def update(
         result.conflicts = sorted(
             set(gitops.unmerged_files(project.root)) | set(_rej_files(project.root))
         )
-        result.changed = gitops.changed_files(project.root)
+        result.changed = gitops.dirty_files(project.root)
     return result
