@@ -149,14 +149,17 @@ def test_dirty_repository_is_refused_naming_the_files(project) -> None:
     assert _tree_text(root) == before
 
 
-def test_pretend_writes_nothing(project) -> None:
+def test_pretend_shows_changes_and_conflicts_but_writes_nothing(project) -> None:
     root, _ = project
-    head = git(root, "rev-parse", "HEAD")
+    _edit(root, "app.py", "setting_3 = 3", "setting_3 = 'mine'")
+    _commit(root)
+    head, before = git(root, "rev-parse", "HEAD"), _tree_text(root)
     done = run_cli("update", str(root), "--pretend")
-    assert done.returncode == 0, done.stderr
-    assert "pretend" in done.stdout
+    assert done.returncode == 1, "the real update would leave a conflict"
+    assert "would update 1.0.0 → 2.0.0" in done.stdout and "added_in_v2.txt" in done.stdout
+    assert "app.py" in done.stderr and "would remain" in done.stderr
     assert git(root, "status", "--porcelain") == "" and git(root, "rev-parse", "HEAD") == head
-    assert not (root / "added_in_v2.txt").exists()
+    assert _tree_text(root) == before and not (root / "added_in_v2.txt").exists()
 
 
 def test_update_to_named_and_unknown_versions(project) -> None:

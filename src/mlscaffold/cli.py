@@ -211,7 +211,7 @@ def check(path: Path, as_json: bool) -> None:
 Examples:
   mlscaffold update                     # newest version, in a project folder
   mlscaffold update path/to/project --to 0.2.0
-  mlscaffold update --pretend           # show what would change, write nothing
+  mlscaffold update --pretend           # rehearse: list changes and conflicts, write nothing
   mlscaffold update --conflict rej      # leave *.rej files instead of inline markers
 \b
 The repository must be clean. Your edits are kept; where they overlap a template change,
@@ -222,7 +222,7 @@ the file gets conflict markers (or a .rej file) and update exits 1 listing them.
 @click.option(
     "--to", "to", metavar="VERSION", help="Template version to update to (default: newest)."
 )
-@click.option("--pretend", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--pretend", is_flag=True, help="Show what would change and conflict; write nothing.")
 @click.option(
     "--conflict",
     type=click.Choice(["inline", "rej"]),
@@ -248,17 +248,12 @@ def update(
         data=answers.parse_pairs(pairs),
         progress=_say,
     )
-    if result.pretend:
-        click.echo(
-            f"pretend: nothing written (would update {result.from_version} → {result.to_version})"
-        )
-        return
     if result.from_version == result.to_version and not result.changed:
         click.echo(f"already on template {result.to_version}: nothing to do")
         return
+    verb = "pretend (nothing written): would update" if result.pretend else "updated"
     click.echo(
-        f"updated {result.from_version} → {result.to_version}: "
-        f"{len(result.changed)} file(s) changed"
+        f"{verb} {result.from_version} → {result.to_version}: {len(result.changed)} file(s) changed"
     )
     for name in result.changed:
         click.echo(f"  {name}")
@@ -275,10 +270,11 @@ def update(
             click.echo(f"conflicts in {len(result.conflicts)} file(s):\n{listing}", err=True)
         count = len(result.conflicts) + len(result.kept_removed)
         raise ConflictsError(
-            f"{count} conflict(s) remain",
+            f"{count} conflict(s) {'would remain' if result.pretend else 'remain'}",
             "edit the files listed (search for <<<<<<< or read the .rej files), then commit",
         )
-    click.echo("review with 'git diff', then commit")
+    if not result.pretend:
+        click.echo("review with 'git diff', then commit")
 
 
 @main.command(

@@ -95,3 +95,8 @@ def head_content(path: Path, name: str) -> bytes:
 
 def restore_from_head(path: Path, name: str) -> None:
     _repo(path).git.checkout("HEAD", "--", name)
+
+
+def clone(path: Path, target: Path) -> None:
+    """A local clone (hard-linked objects: fast and cheap) for rehearsing an update."""
+    _gitpython().Repo(path).clone(str(target))

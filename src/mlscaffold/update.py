@@ -7,6 +7,7 @@ conflict report (Copier exits 0 with conflicts; we look at `git ls-files -u` and
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,8 +82,6 @@ def _rej_files(root: Path) -> list[str]:
 
 def _pristine_files(project: Project, src: str, names: list[str]) -> dict[str, bytes]:
     """Render the project's current template version as generated, for the named files."""
-    import tempfile
-
     from copier import run_copy
 
     answers = {k: v for k, v in project.answers.items() if not k.startswith("_")}
@@ -150,27 +149,40 @@ def update(
         )
     if tag[1:] == project.version and not data:
         return UpdateResult(project.root, project.version, tag[1:], pretend=pretend)
-    progress(f"updating {project.root.name} from template {project.version} to {tag[1:]}")
+    verb = "trying" if pretend else "updating"
+    progress(f"{verb} {project.root.name}: template {project.version} → {tag[1:]}")
+    if not pretend:
+        return _apply(project, src, tag, conflict, data or {})
+    # Copier's own pretend mode reports nothing useful: rehearse on a throwaway clone instead.
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-pretend-") as tmp:
+        clone = Path(tmp) / project.root.name
+        gitops.clone(project.root, clone)
+        rehearsal = _apply(load(clone), src, tag, conflict, data or {})
+    rehearsal.project, rehearsal.pretend = project.root, True
+    return rehearsal
+
+
+def _apply(
+    project: Project, src: str, tag: str, conflict: Literal["inline", "rej"], data: dict[str, Any]
+) -> UpdateResult:
     from copier import run_update
 
     with translate_copier_errors():
         run_update(
             dst_path=project.root,
-            data=data or {},
+            data=data,
             defaults=True,
             overwrite=True,
             skip_answered=True,
             vcs_ref=tag,
             conflict=conflict,
-            pretend=pretend,
-            quiet=not pretend,
+            quiet=True,
             unsafe=False,
         )
-    result = UpdateResult(project.root, project.version, tag[1:], pretend=pretend)
-    if not pretend:
-        result.kept_removed = _keep_edited_removals(project, src)
-        result.conflicts = sorted(
-            set(gitops.unmerged_files(project.root)) | set(_rej_files(project.root))
-        )
-        result.changed = gitops.dirty_files(project.root)
+    result = UpdateResult(project.root, project.version, tag[1:])
+    result.kept_removed = _keep_edited_removals(project, src)
+    result.conflicts = sorted(
+        set(gitops.unmerged_files(project.root)) | set(_rej_files(project.root))
+    )
+    result.changed = gitops.dirty_files(project.root)
     return result
