@@ -214,10 +214,11 @@ def _official(config: Config, paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame 
     data = config.data
     if data.dataset == "csv":
         if not data.source:
-            raise DataError(
-                "data.source is not set: put your CSV/TSV path or URL in configs/config.yaml "
-                "(or run `make data SAMPLE=1` for the bundled sample)"
+            _log(
+                "note: data.source is not set in configs/config.yaml: using the bundled sample. "
+                "Point it at your CSV/TSV file (path or URL) to train on your data."
             )
+            return read_sample(paths), None, "bundled sample"
         location = data.source
         if location.startswith(("http://", "https://")):
             name = location.rstrip("/").rsplit("/", 1)[-1] or "dataset.csv"
