@@ -116,7 +116,11 @@ def _write_template(root: Path, version: int) -> None:
 def synthetic_bundles(tmp_path: Path) -> Callable[[], tuple[Path, Path]]:
     """Two bundles made by the real release script: (v1 only, v1 + v2)."""
 
+    built: list[tuple[Path, Path]] = []
+
     def build() -> tuple[Path, Path]:
+        if built:
+            return built[0]
         source = tmp_path / "template-src"
         bundle = tmp_path / "bundles" / "current.bundle"
         _write_template(source, 1)
@@ -125,6 +129,7 @@ def synthetic_bundles(tmp_path: Path) -> Callable[[], tuple[Path, Path]]:
         v1.write_bytes(bundle.read_bytes())
         _write_template(source, 2)
         release.release("2.0.0", replace=False, bundle=bundle, templates=source)
+        built.append((v1, bundle))
         return v1, bundle
 
     return build

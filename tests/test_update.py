@@ -179,6 +179,31 @@ def test_downgrade_is_refused(project) -> None:
     assert done.returncode == 2 and "cannot go back from template 2.0.0 to 1.0.0" in done.stderr
 
 
+def test_project_newer_than_this_mlscaffold(project, synthetic_bundles, monkeypatch) -> None:
+    root, _ = project
+    assert run_cli("update", str(root)).returncode == 0
+    _commit(root, "update")
+    v1, _ = synthetic_bundles()
+    monkeypatch.setenv("HOME", str(root.parent / "old-laptop"))
+    monkeypatch.setenv(source.SHIPPED_ENV, str(v1))
+    done = run_cli("update", str(root))
+    assert done.returncode == 2 and "newer than this mlscaffold knows" in done.stderr
+
+
+def test_missing_recorded_template_is_named(project) -> None:
+    root, _ = project
+    answers = root / ".copier-answers.yml"
+    answers.write_text(
+        answers.read_text().replace(
+            "~/.local/share/mlscaffold/templates.bundle", "/nowhere/template"
+        )
+    )
+    _commit(root, "moved template")
+    done = run_cli("update", str(root))
+    assert done.returncode == 2 and "/nowhere/template" in done.stderr
+    assert "not on this machine" in done.stderr
+
+
 def test_not_a_project(tmp_path: Path) -> None:
     for command in ("check", "update"):
         done = run_cli(command, str(tmp_path))

@@ -103,7 +103,9 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
     succeeded = False
     try:
         target = staging / dest.name  # Copier names things after the folder (_folder_name)
-        progress(f"rendering {request.kind} from template {tag or 'newest version'}")
+        progress(
+            f"rendering {request.kind} from {f'template {tag}' if tag else 'the newest template'}"
+        )
         _render(request, src, tag, target)
         answers = answer_utils.load_file(target / ".copier-answers.yml", keep_private=True)
         tag = str(answers.get("_commit", tag))

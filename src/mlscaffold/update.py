@@ -60,6 +60,11 @@ def _template_source(project: Project) -> str:
     """Make sure the recorded source exists here (refreshing our per-user bundle)."""
     if project.src_path == source.USER_SOURCE:
         source.ensure_user_source()
+    elif "://" not in project.src_path and not Path(project.src_path).expanduser().exists():
+        raise NotAProjectError(
+            f"the template this project records ({project.src_path}) is not on this machine",
+            "put the template back at that path, or edit _src_path in .copier-answers.yml",
+        )
     return project.src_path
 
 
@@ -142,6 +147,11 @@ def update(
     src = _template_source(project)
     tag = source.tag_for(to, src) if to else f"v{source.versions(src)[-1]}"
     current = source.parse_version(project.version)
+    if current is not None and not to and Version(tag[1:]) < current:
+        raise UsageError(
+            f"the project is on template {current}, newer than this mlscaffold knows ({tag[1:]})",
+            "upgrade mlscaffold: pip install --upgrade mlscaffold-cli",
+        )
     if current is not None and Version(tag[1:]) < current:
         raise UsageError(
             f"cannot go back from template {current} to {tag[1:]}",
