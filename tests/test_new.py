@@ -151,7 +151,7 @@ def test_git_missing_is_a_clear_error(tmp_path: Path) -> None:
 def test_interrupted_generation_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def interrupted(*args: object, **kwargs: object) -> str:
+    def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(generate_module.gitops, "init_and_commit", interrupted)
@@ -165,7 +165,7 @@ def test_interrupted_generation_leaves_nothing(
 def test_failure_after_rendering_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(*args: object, **kwargs: object) -> str:
+    def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr(generate_module.gitops, "init_and_commit", broken)

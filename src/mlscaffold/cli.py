@@ -171,7 +171,7 @@ def new(
         progress=_say,
     )
     done = f"generated {result.files} files from template {result.version}"
-    if result.commit:
+    if result.committed:
         done += ", git repository initialised, first commit made"
     click.secho(f"✓ {done}", fg="green")
     click.echo(f"Next: cd {click.format_filename(str(dest))} && make install && make all")

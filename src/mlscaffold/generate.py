@@ -39,7 +39,7 @@ class NewResult:
     dest: Path
     version: str
     files: int
-    commit: str | None
+    committed: bool
 
 
 def _check_destination(dest: Path, force: bool) -> None:
@@ -94,7 +94,6 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
     _check_destination(dest, request.force)
     if request.git:
         gitops.require_git()
-        gitops.preload()
     src = source.ensure_user_source()
     tag = source.tag_for(request.version, src) if request.version else None  # None: newest
     created = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
@@ -110,10 +109,10 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
         answers = answer_utils.load_file(target / ".copier-answers.yml", keep_private=True)
         tag = str(answers.get("_commit", tag))
         files = sum(1 for p in target.rglob("*") if p.is_file())
-        commit = None
-        if request.git and not gitops.is_repository_root(dest):
+        committed = request.git and not gitops.is_repository_root(dest)
+        if committed:
             progress("initialising git repository and making the first commit")
-            commit = gitops.init_and_commit(
+            gitops.init_and_commit(
                 target,
                 f"Generate {request.kind} project with mlscaffold (template {tag})",
                 str(answers.get("author_name", "")),
@@ -127,4 +126,4 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
             for folder in created:
                 with contextlib.suppress(OSError):
                     folder.rmdir()
-    return NewResult(dest=dest, version=tag.removeprefix("v"), files=files, commit=commit)
+    return NewResult(dest=dest, version=tag.removeprefix("v"), files=files, committed=committed)

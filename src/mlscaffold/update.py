@@ -77,14 +77,6 @@ def check(path: Path) -> CheckResult:
     return CheckResult(project.root, project.kind, project.version, str(available[-1]))
 
 
-def _rej_files(root: Path) -> list[str]:
-    return sorted(
-        str(p.relative_to(root))
-        for p in root.rglob("*.rej")
-        if ".git" not in p.relative_to(root).parts
-    )
-
-
 def _pristine_files(project: Project, src: str, names: list[str]) -> dict[str, bytes]:
     """Render the project's current template version as generated, for the named files."""
     from copier import run_copy
@@ -192,7 +184,7 @@ def _apply(
     result = UpdateResult(project.root, project.version, tag[1:])
     result.kept_removed = _keep_edited_removals(project, src)
     result.conflicts = sorted(
-        set(gitops.unmerged_files(project.root)) | set(_rej_files(project.root))
+        set(gitops.unmerged_files(project.root)) | set(gitops.rejected_hunk_files(project.root))
     )
     result.changed = gitops.dirty_files(project.root)
     return result
