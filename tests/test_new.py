@@ -175,6 +175,19 @@ def test_failure_after_rendering_leaves_nothing(
     assert not dest.exists() and _leftovers(tmp_path) == []
 
 
+def test_permission_error_is_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def denied(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", "/srv/readonly/x")
+
+    monkeypatch.setattr(generate_module.source, "ensure_user_source", denied)
+    result = CliRunner().invoke(main, ["new", "sentiment-classifier", str(tmp_path / "x")])
+    assert result.exit_code == 1
+    assert "error: Permission denied (/srv/readonly/x)" in result.output
+    assert "unexpected" not in result.output and not (tmp_path / "x").exists()
+
+
 def test_generate_uses_git_identity_when_configured(tmp_path: Path) -> None:
     (Path(os.environ["HOME"]) / ".gitconfig").write_text("[user]\n\tname = Ada\n\temail = a@b.c\n")
     dest = tmp_path / "p"

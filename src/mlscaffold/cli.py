@@ -59,6 +59,11 @@ def handle_errors(func: F) -> F:
             _fail(exc.message, exc.hint, exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted; nothing was left half-made", None, EXIT_INTERRUPTED)
+        except OSError as exc:  # permissions, full disk: the user's to fix, not a bug
+            where = f" ({exc.filename})" if exc.filename else ""
+            _fail(
+                f"{exc.strerror or exc}{where}", "check the path and its permissions", EXIT_FAILURE
+            )
         except Exception as exc:  # a bug: still no traceback unless asked for
             if os.environ.get("MLSCAFFOLD_DEBUG"):
                 traceback.print_exc()

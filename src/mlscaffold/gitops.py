@@ -2,7 +2,7 @@
 
 Reading a repository (status, unmerged paths, file contents, clones) goes through GitPython,
 imported lazily (~50 ms). `new`'s first commit runs plain `git`: it is three commands, and
-the import alone would cost half of what `new` may add to a Copier copy.
+the import alone would cost most of what `new` may add to a Copier copy.
 """
 
 from __future__ import annotations
