@@ -51,7 +51,7 @@ def test_suite_environment_has_what_generated_projects_need(tmp_path: Path) -> N
     import importlib.metadata
     import re
 
-    import tomllib
+    tomllib = pytest.importorskip("tomllib")
 
     project = tomllib.loads((_new(tmp_path) / "pyproject.toml").read_text())["project"]
     wanted = project["dependencies"] + project["optional-dependencies"]["dev"]
