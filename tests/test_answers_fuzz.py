@@ -113,3 +113,24 @@ def test_invalid_package_names_are_refused(bad: str) -> None:
 def test_package_name_default_is_derived(tmp_path: Path, project_name: str, package: str) -> None:
     root = new_project(tmp_path / "p", project_name=project_name)
     assert (root / "src" / package / "__init__.py").is_file()
+
+
+column = st.text(printable, min_size=1, max_size=15).filter(
+    lambda s: s.strip() and '"' not in s and "\\" not in s
+)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text_column=column, label_column=column)
+def test_any_column_names_yield_valid_config_and_tests(text_column: str, label_column: str) -> None:
+    if text_column == label_column:
+        label_column += "_label"
+    with tempfile.TemporaryDirectory() as tmp:
+        root = _generate(
+            Path(tmp), sentiment_dataset="csv", text_column=text_column, label_column=label_column
+        )
+        config = yaml.safe_load((root / "configs" / "config.yaml").read_text(encoding="utf-8"))
+        assert config["data"]["text_column"] == text_column
+        assert config["data"]["label_column"] == label_column
+        for path in (root / "tests").glob("*.py"):
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")
