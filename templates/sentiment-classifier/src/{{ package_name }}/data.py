@@ -261,7 +261,14 @@ def _official(config: Config, paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame 
         train, test = read_sst2(archive)
         return train, test, source.name
     # An archive checksum from the config replaces the per-file ones (a different file).
-    frame = read_uci(archive, data.uci_source, verify=data.checksum is None)
+    try:
+        frame = read_uci(archive, data.uci_source, verify=data.checksum is None)
+    except (DownloadError, zipfile.BadZipFile, KeyError) as exc:
+        archive.unlink(missing_ok=True)  # else the next run would trust the bad file
+        raise DownloadError(
+            f"{archive.name} is not the expected archive ({exc}); removed it. "
+            "Run `make data` again, or check data.url"
+        ) from exc
     return frame, None, f"{source.name} ({data.uci_source})"
 
 
