@@ -259,3 +259,24 @@ def test_check_and_update_through_click_runner(project) -> None:
     result = CliRunner().invoke(main, ["update", str(root)])
     assert result.exit_code == 0, result.output
     assert "updated 1.0.0 → 2.0.0" in result.output
+
+
+def test_failed_update_leaves_the_project_as_it_was(project, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    import mlscaffold.update as update_module
+    from mlscaffold.cli import main
+
+    root, _ = project
+    head = git(root, "rev-parse", "HEAD")
+    real_keep = update_module._keep_edited_removals
+
+    def interrupted(*args, **kwargs):
+        real_keep(*args, **kwargs)  # Copier has already written the new version by now
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(update_module, "_keep_edited_removals", interrupted)
+    result = CliRunner().invoke(main, ["update", str(root)])
+    assert result.exit_code == 130 and "nothing was changed" in result.output
+    assert git(root, "status", "--porcelain") == "" and git(root, "rev-parse", "HEAD") == head
+    assert not (root / "added_in_v2.txt").exists()

@@ -58,7 +58,7 @@ def handle_errors(func: F) -> F:
         except MlscaffoldError as exc:
             _fail(exc.message, exc.hint, exc.exit_code)
         except KeyboardInterrupt:
-            _fail("interrupted; nothing was left half-made", None, EXIT_INTERRUPTED)
+            _fail("interrupted; nothing was changed or left half-made", None, EXIT_INTERRUPTED)
         except OSError as exc:  # permissions, full disk: the user's to fix, not a bug
             where = f" ({exc.filename})" if exc.filename else ""
             _fail(

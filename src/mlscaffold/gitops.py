@@ -126,3 +126,14 @@ def restore_from_head(path: Path, name: str) -> None:
 def clone(path: Path, target: Path) -> None:
     """A local clone (hard-linked objects: fast and cheap) for rehearsing an update."""
     _gitpython().Repo(path).clone(str(target))
+
+
+def discard_changes(path: Path) -> None:
+    """Back to HEAD: tracked files reset, new untracked files removed (ignored ones kept).
+
+    Only called on a repository that was clean before we touched it, so nothing of the
+    user's is lost.
+    """
+    repo = _repo(path)
+    repo.git.reset("--hard", "--quiet", "HEAD")
+    repo.git.clean("-d", "--force", "--quiet")

@@ -154,7 +154,11 @@ def update(
     verb = "trying" if pretend else "updating"
     progress(f"{verb} {project.root.name}: template {project.version} → {tag[1:]}")
     if not pretend:
-        return _apply(project, src, tag, conflict, data or {})
+        try:
+            return _apply(project, src, tag, conflict, data or {})
+        except BaseException:  # failure or Ctrl-C: no half-applied update (the tree was clean)
+            gitops.discard_changes(project.root)
+            raise
     # Copier's own pretend mode reports nothing useful: rehearse on a throwaway clone instead.
     with tempfile.TemporaryDirectory(prefix="mlscaffold-pretend-") as tmp:
         clone = Path(tmp) / project.root.name
