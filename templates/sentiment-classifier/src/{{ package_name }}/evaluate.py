@@ -107,12 +107,16 @@ def _plot_curves(
         )
         ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="chance")
         ax.set_title("ROC curve (test set)")
+        ax.set_xlabel(f"false positive rate ({classes[0]} called {classes[1]})")
+        ax.set_ylabel(f"true positive rate ({classes[1]} found)")
     else:
         for index, label in enumerate(classes):
             PrecisionRecallDisplay.from_predictions(
                 truth_array == label, probabilities[:, index], ax=ax, name=label
             )
         ax.set_title("Precision-recall, one class vs rest")
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision")
     ax.legend(loc="best", fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
