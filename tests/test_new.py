@@ -84,11 +84,14 @@ def test_new_force_writes_into_non_empty_folder(tmp_path: Path) -> None:
     assert (dest / "Makefile").is_file() and not (dest / ".git").exists()
 
 
-def test_new_into_existing_empty_folder(tmp_path: Path) -> None:
+def test_new_into_the_current_empty_folder_keeps_the_folder(tmp_path: Path) -> None:
     dest = tmp_path / "empty"
     dest.mkdir()
-    assert run_cli("new", "sentiment-classifier", str(dest), "--defaults").returncode == 0
-    assert (dest / ".git").is_dir()
+    inode = dest.stat().st_ino
+    done = run_cli("new", "sentiment-classifier", ".", "--defaults", cwd=dest)
+    assert done.returncode == 0, done.stderr
+    assert (dest / ".git").is_dir() and (dest / "src" / "empty").is_dir()
+    assert dest.stat().st_ino == inode, "the user's working directory must not be replaced"
 
 
 def test_invalid_answer_is_one_clear_error_and_leaves_nothing(tmp_path: Path) -> None:

@@ -80,12 +80,14 @@ def _render(request: NewRequest, src: str, tag: str | None, target: Path) -> Non
 
 
 def _move_into_place(built: Path, dest: Path) -> None:
-    if dest.is_dir() and not any(dest.iterdir()):
-        dest.rmdir()
     if not dest.exists():
-        built.rename(dest)
-        return
-    shutil.copytree(built, dest, dirs_exist_ok=True)  # --force into a non-empty folder
+        built.rename(dest)  # one rename: the project appears whole or not at all
+    elif not any(dest.iterdir()):
+        # Keep the folder itself (it may be the user's working directory): move its contents.
+        for child in built.iterdir():
+            child.rename(dest / child.name)
+    else:
+        shutil.copytree(built, dest, dirs_exist_ok=True)  # --force into a non-empty folder
 
 
 def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> NewResult:
