@@ -188,6 +188,8 @@ def test_project_newer_than_this_mlscaffold(project, synthetic_bundles, monkeypa
     monkeypatch.setenv(source.SHIPPED_ENV, str(v1))
     done = run_cli("update", str(root))
     assert done.returncode == 2 and "newer than this mlscaffold knows" in done.stderr
+    done = run_cli("check", str(root))
+    assert done.returncode == 0 and done.stdout.startswith("ahead: ")
 
 
 def test_missing_recorded_template_is_named(project) -> None:

@@ -201,6 +201,11 @@ def check(path: Path, as_json: bool) -> None:
     result = run_check(path)
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
+    elif result.up_to_date and result.current != result.latest:
+        click.echo(
+            f"ahead: {result.kind} project on template {result.current}, newer than this "
+            f"mlscaffold knows ({result.latest}); upgrade mlscaffold to update it"
+        )
     elif result.up_to_date:
         click.echo(f"up to date: {result.kind} project on template {result.current}")
     else:
