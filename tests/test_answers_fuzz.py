@@ -16,8 +16,6 @@ from hypothesis import strategies as st
 
 from mlscaffold.errors import InvalidAnswerError
 
-tomllib = pytest.importorskip("tomllib")
-
 SPECIALS = [
     '"',
     "'",
@@ -55,6 +53,7 @@ def _generate(tmp: Path, **answers: str) -> Path:
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=free_text, description=free_text, author=free_text)
 def test_any_answer_text_yields_valid_files(name: str, description: str, author: str) -> None:
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     with tempfile.TemporaryDirectory() as tmp:
         root = _generate(Path(tmp), project_name=name, description=description, author_name=author)
         pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
