@@ -46,6 +46,15 @@ def test_sentiment_project_lints_tests_and_runs(tmp_path: Path, dataset: str) ->
     assert "| majority-class baseline |" in (root / "README.md").read_text()
 
 
+@pytest.mark.parametrize("python_version", ["3.10", "3.12", "3.13"])
+def test_every_python_version_lints_clean(tmp_path: Path, python_version: str) -> None:
+    root = _new(tmp_path, python_version=python_version, sentiment_dataset="uci")
+    assert f'requires-python = ">={python_version}"' in (root / "pyproject.toml").read_text()
+    for check in (["check", "."], ["format", "--check", "."]):
+        done = _run([sys.executable, "-m", "ruff", *check], root)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_suite_environment_has_what_generated_projects_need(tmp_path: Path) -> None:
     """Our [test] extra must install every package a generated project's tests import."""
     import importlib.metadata
