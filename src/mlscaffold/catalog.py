@@ -18,10 +18,6 @@ class Kind:
     summary: str
     complete: bool
 
-    @property
-    def template_folder(self) -> str:
-        return self.name
-
 
 KINDS: tuple[Kind, ...] = (
     Kind(

@@ -139,15 +139,15 @@ def update(
     src = _template_source(project)
     tag = source.tag_for(to, src) if to else f"v{source.versions(src)[-1]}"
     current = source.parse_version(project.version)
-    if current is not None and not to and Version(tag[1:]) < current:
+    if current is not None and Version(tag[1:]) < current:
+        if to:
+            raise UsageError(
+                f"cannot go back from template {current} to {tag[1:]}",
+                "Copier does not downgrade; restore an older state with git instead",
+            )
         raise UsageError(
             f"the project is on template {current}, newer than this mlscaffold knows ({tag[1:]})",
             "upgrade mlscaffold: pip install --upgrade mlscaffold-cli",
-        )
-    if current is not None and Version(tag[1:]) < current:
-        raise UsageError(
-            f"cannot go back from template {current} to {tag[1:]}",
-            "Copier does not downgrade; restore an older state with git instead",
         )
     if tag[1:] == project.version and not data:
         return UpdateResult(project.root, project.version, tag[1:], pretend=pretend)
