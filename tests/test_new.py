@@ -157,7 +157,7 @@ def test_interrupted_generation_leaves_nothing(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(generate_module.gitops, "init_and_commit", interrupted)
+    monkeypatch.setattr(generate_module.git, "init_and_commit", interrupted)
     dest = tmp_path / "half"
     result = CliRunner().invoke(main, ["new", "sentiment-classifier", str(dest), "--defaults"])
     assert result.exit_code == 130
@@ -171,7 +171,7 @@ def test_failure_after_rendering_leaves_nothing(
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(generate_module.gitops, "init_and_commit", broken)
+    monkeypatch.setattr(generate_module.git, "init_and_commit", broken)
     dest = tmp_path / "half"
     result = CliRunner().invoke(main, ["new", "sentiment-classifier", str(dest), "--defaults"])
     assert result.exit_code == 1 and "disk full" in result.output

@@ -35,17 +35,40 @@ def test_user_copy_is_created_and_refreshed(synthetic_bundles, monkeypatch) -> N
     # an older mlscaffold must not take versions away from a newer one's copy
     monkeypatch.setenv(source.SHIPPED_ENV, str(v1))
     source.ensure_user_source()
-    assert source.versions(source.user_bundle())[-1].major == 2
+    assert source.versions(source.user_bundle())[-1].version.major == 2
     assert not list(source.user_bundle().parent.glob(".templates.*")), "no temp files left"
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("v0.2.0", "0.2.0"), ("0.2.0", "0.2.0"), ("v1.0.0-3-gabc123", "1.0.0"), ("HEAD", None)],
+    [
+        ("v0.2.0", "0.2.0"),
+        ("0.2.0", "0.2.0"),
+        ("0.2", "0.2"),
+        ("v1.0.0-3-gabc123", "1.0.0"),
+        ("HEAD", None),
+        ("", None),
+        (123, None),
+        (None, None),
+    ],
 )
-def test_parse_version(text: str, expected: str | None) -> None:
-    parsed = source.parse_version(text)
+def test_parse_version(text: object, expected: str | None) -> None:
+    parsed = source.TemplateVersion.parse(text)
     assert (str(parsed) if parsed else None) == expected
+
+
+def test_versions_compare_and_tag() -> None:
+    parse = source.TemplateVersion.parse
+    assert parse("0.2") == parse("v0.2.0") and parse("0.2").tag == "v0.2"
+    assert parse("0.10.0") > parse("0.9.1")
+    assert sorted([parse("1.0.0"), parse("0.2.0")]) == [parse("0.2.0"), parse("1.0.0")]
+
+
+def test_resolve_accepts_short_versions(synthetic_bundles) -> None:
+    _, bundle = synthetic_bundles()
+    assert source.resolve("2.0", bundle).tag == "v2.0.0"
+    with pytest.raises(Exception, match="unknown template version"):
+        source.resolve("9.9.9", bundle)
 
 
 def test_release_refuses_older_or_existing_version(synthetic_bundles, tmp_path: Path) -> None:

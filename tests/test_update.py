@@ -67,6 +67,7 @@ def test_check_reports_behind_then_up_to_date(project) -> None:
         "kind": "sentiment-classifier",
         "current": "1.0.0",
         "latest": "2.0.0",
+        "state": "behind",
         "up_to_date": False,
     }
     assert run_cli("update", str(root)).returncode == 0
@@ -190,6 +191,7 @@ def test_project_newer_than_this_mlscaffold(project, synthetic_bundles, monkeypa
     assert done.returncode == 2 and "newer than this mlscaffold knows" in done.stderr
     done = run_cli("check", str(root))
     assert done.returncode == 0 and done.stdout.startswith("ahead: ")
+    assert json.loads(run_cli("check", str(root), "--json").stdout)["state"] == "ahead"
 
 
 def test_missing_recorded_template_is_named(project) -> None:

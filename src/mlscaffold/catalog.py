@@ -1,14 +1,59 @@
-"""The kinds of project mlscaffold generates: one source for `list`, the docs and the tests.
+"""The kinds of project mlscaffold generates: the one list behind `list`, the template's
+`kind` question, the docs and the test matrix.
 
-A kind is listed only when its template issue has made it complete; `templates/copier.yml`
-offers exactly the complete kinds (a test keeps the two in step).
+`templates/_kinds.yml` (the `kind` question and each kind's reserved package names) is
+generated from this list by `python scripts/sync_kinds.py`; a test fails when it is stale.
+A kind is offered only when its template issue has made it complete.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from mlscaffold.errors import UnknownKindError
+
+# The public answer names every kind shares (scripts, presets and answers files use them).
+SHARED_ANSWERS: tuple[str, ...] = (
+    "kind",
+    "project_name",
+    "package_name",
+    "description",
+    "author_name",
+    "author_email",
+    "github_user",
+    "license",
+    "python_version",
+)
+
+# Names no generated package may take, whatever its kind: keywords aside (the validator
+# checks those), these would shadow modules every project imports.
+SHARED_RESERVED: tuple[str, ...] = (
+    "test",
+    "tests",
+    "src",
+    "data",
+    "models",
+    "configs",
+    "json",
+    "csv",
+    "os",
+    "sys",
+    "string",
+    "random",
+    "math",
+    "time",
+    "typing",
+    "collections",
+    "logging",
+    "pathlib",
+    "yaml",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "pydantic",
+    "pytest",
+)
 
 
 @dataclass(frozen=True)
@@ -17,33 +62,49 @@ class Kind:
     title: str
     summary: str
     complete: bool
+    answers: tuple[str, ...] = ()  # the kind's own public answer names
+    reserved: tuple[str, ...] = ()  # package names that would shadow what the kind imports
+    variants: tuple[dict[str, Any], ...] = field(default=({},))  # rows of the test matrix
+    heavy: bool = False  # its projects need PyTorch: full test matrix only in CI
 
 
 KINDS: tuple[Kind, ...] = (
     Kind(
         name="sentiment-classifier",
-        title="Sentiment classifier",
-        summary="text classification: TF-IDF + logistic regression (transformer option); "
-        "IMDB, SST-2, UCI sentences or your own CSV",
+        title="Sentiment classifier (text)",
+        summary="text classification: NB-weighted or TF-IDF n-grams + logistic regression "
+        "(transformer option); IMDB, SST-2, UCI sentences or your own CSV",
         complete=True,
+        answers=("sentiment_dataset", "uci_source", "text_column", "label_column"),
+        reserved=("sklearn", "scipy", "joblib", "pooch", "torch", "transformers", "tokenizers"),
+        variants=(
+            {"sentiment_dataset": "imdb"},
+            {"sentiment_dataset": "sst2"},
+            {"sentiment_dataset": "uci"},
+            {"sentiment_dataset": "csv"},
+        ),
     ),
     Kind(
         name="image-classifier",
         title="Image classifier",
         summary="PyTorch CNN on Fashion-MNIST-style images (planned)",
         complete=False,
+        reserved=("torch", "torchvision", "onnx", "onnxruntime", "PIL"),
+        heavy=True,
     ),
     Kind(
         name="recommender",
         title="Recommender",
         summary="collaborative filtering on MovieLens-style ratings (planned)",
         complete=False,
+        reserved=("scipy", "sklearn", "pyspark"),
     ),
     Kind(
         name="kaggle-entry",
         title="Kaggle competition entry",
         summary="tabular baseline with CV and a submission file (planned)",
         complete=False,
+        reserved=("sklearn", "kaggle", "optuna", "lightgbm"),
     ),
 )
 
@@ -58,3 +119,40 @@ def get(name: str) -> Kind:
         if kind.name == name:
             return kind
     raise UnknownKindError(name, [kind.name for kind in available()])
+
+
+def public_answers() -> list[str]:
+    """Every public answer name, shared ones first: the stable interface of presets."""
+    names = list(SHARED_ANSWERS)
+    for kind in available():
+        names += [name for name in kind.answers if name not in names]
+    return names
+
+
+def kinds_yaml() -> str:
+    """The text of templates/_kinds.yml: the `kind` question and the reserved names."""
+    import json
+
+    import yaml
+
+    kinds = available()
+    question = {
+        "kind": {
+            "type": "str",
+            "help": "What kind of project?",
+            "choices": {kind.title: kind.name for kind in kinds},
+            "default": kinds[0].name,
+        },
+        "reserved_package_names": {
+            "type": "yaml",
+            "when": False,  # computed, never asked or recorded
+            "default": json.dumps(
+                {kind.name: sorted(set(SHARED_RESERVED) | set(kind.reserved)) for kind in kinds}
+            ),
+        },
+    }
+    header = (
+        "# Generated from src/mlscaffold/catalog.py by scripts/sync_kinds.py: do not edit.\n"
+        "# The `kind` question and, per kind, package names that would shadow its imports.\n"
+    )
+    return header + yaml.safe_dump(question, sort_keys=False, allow_unicode=True, width=100)

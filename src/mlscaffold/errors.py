@@ -78,5 +78,9 @@ class GitMissingError(MlscaffoldError):
         )
 
 
+class GitError(MlscaffoldError):
+    """A git command failed; its own message is shown."""
+
+
 class ConflictsError(MlscaffoldError):
     """`update` finished but left conflicts: exit 1 so scripts and CI notice."""

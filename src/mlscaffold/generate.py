@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlscaffold import answers as answer_utils
-from mlscaffold import catalog, gitops, source
-from mlscaffold.copier_bridge import translate_copier_errors
-from mlscaffold.errors import DestinationNotEmptyError, InvalidAnswerError
+from mlscaffold import catalog, engine, git, source
+from mlscaffold.errors import DestinationNotEmptyError, MlscaffoldError
 
 Progress = Callable[[str], None]
 
@@ -54,31 +52,6 @@ def _check_destination(dest: Path, force: bool) -> None:
         )
 
 
-def _render(request: NewRequest, src: str, tag: str | None, target: Path) -> None:
-    from copier import run_copy
-
-    data = {**request.data, "kind": request.kind}
-    with translate_copier_errors():
-        worker = run_copy(
-            src,
-            target,
-            data=data,
-            defaults=request.defaults,
-            vcs_ref=tag,
-            quiet=True,
-            unsafe=False,
-            cleanup_on_error=False,
-        )
-    # Copier ignores answers to questions that do not exist; a typo must not pass silently.
-    questions = set(worker.template.questions_data)
-    unknown = answer_utils.unknown_keys(data, questions)
-    if unknown:
-        raise InvalidAnswerError(
-            f"unknown question(s): {', '.join(unknown)}",
-            f"questions are: {', '.join(sorted(q for q in questions if not q.startswith('_')))}",
-        )
-
-
 def _move_into_place(built: Path, dest: Path) -> None:
     if not dest.exists():
         built.rename(dest)  # one rename: the project appears whole or not at all
@@ -90,33 +63,45 @@ def _move_into_place(built: Path, dest: Path) -> None:
         shutil.copytree(built, dest, dirs_exist_ok=True)  # --force into a non-empty folder
 
 
+def _own_version() -> str:
+    own = source.newest(source.shipped_bundle())
+    if own is None:
+        raise MlscaffoldError("this mlscaffold's template bundle holds no version: reinstall it")
+    return str(own)
+
+
 def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> NewResult:
     catalog.get(request.kind)
     dest = request.dest.expanduser().absolute()
     _check_destination(dest, request.force)
     if request.git:
-        gitops.require_git()
+        git.require_git()
     src = source.ensure_user_source()
-    tag = source.tag_for(request.version, src) if request.version else None  # None: newest
+    # Each mlscaffold generates its own template version, even when a newer mlscaffold has
+    # refreshed the per-user bundle with later ones.
+    version = source.resolve(request.version or _own_version(), src)
     created = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.mlscaffold-", dir=dest.parent))
     succeeded = False
     try:
         target = staging / dest.name  # Copier names things after the folder (_folder_name)
-        progress(
-            f"rendering {request.kind} from {f'template {tag}' if tag else 'the newest template'}"
+        progress(f"rendering {request.kind} from template {version}")
+        rendered = engine.render(
+            src,
+            target,
+            {**request.data, "kind": request.kind},
+            defaults=request.defaults,
+            version=version,
         )
-        _render(request, src, tag, target)
-        answers = answer_utils.load_file(target / ".copier-answers.yml", keep_private=True)
-        tag = str(answers.get("_commit", tag))
+        answers = rendered.answers
         files = sum(1 for p in target.rglob("*") if p.is_file())
-        committed = request.git and not gitops.is_repository_root(dest)
+        committed = request.git and not git.is_repository_root(dest)
         if committed:
             progress("initialising git repository and making the first commit")
-            gitops.init_and_commit(
+            git.init_and_commit(
                 target,
-                f"Generate {request.kind} project with mlscaffold (template {tag})",
+                f"Generate {request.kind} project with mlscaffold (template {version})",
                 str(answers.get("author_name", "")),
                 str(answers.get("author_email", "")),
             )
@@ -128,4 +113,4 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
             for folder in created:
                 with contextlib.suppress(OSError):
                     folder.rmdir()
-    return NewResult(dest=dest, version=tag.removeprefix("v"), files=files, committed=committed)
+    return NewResult(dest=dest, version=str(version), files=files, committed=committed)

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from mlscaffold.errors import NotAProjectError
-from mlscaffold.source import parse_version
+from mlscaffold.source import TemplateVersion
 
 ANSWERS_FILE = ".copier-answers.yml"
 
@@ -28,13 +28,21 @@ class Project:
         return str(self.answers.get("_commit", ""))
 
     @property
+    def template_version(self) -> TemplateVersion | None:
+        return TemplateVersion.parse(self.commit)
+
+    @property
     def version(self) -> str:
-        parsed = parse_version(self.commit)
+        parsed = self.template_version
         return str(parsed) if parsed else self.commit
 
     @property
     def kind(self) -> str:
         return str(self.answers.get("kind", "?"))
+
+    @property
+    def public_answers(self) -> dict[str, Any]:
+        return {k: v for k, v in self.answers.items() if not k.startswith("_")}
 
 
 def load(path: Path) -> Project:

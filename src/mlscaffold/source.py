@@ -12,18 +12,53 @@ machine a clone lands on.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
-import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from mlscaffold.errors import GitMissingError, UnknownVersionError
+from mlscaffold import git
+from mlscaffold.errors import UnknownVersionError
 
 USER_SOURCE = "~/.local/share/mlscaffold/templates.bundle"
 SHIPPED_ENV = "MLSCAFFOLD_SHIPPED_BUNDLE"
+
+
+@functools.total_ordering
+@dataclass(frozen=True)
+class TemplateVersion:
+    """A template version: the one place that knows tags are `v` + a PEP 440 version."""
+
+    version: Version
+
+    @classmethod
+    def parse(cls, text: object) -> TemplateVersion | None:
+        """`v0.2.0`, `0.2.0`, `0.2` (= 0.2.0) or Copier's describe form `v0.2.0-3-gabc123`."""
+        if not isinstance(text, str) or not text.strip():
+            return None
+        raw = text.strip()
+        if raw.startswith("v"):
+            raw = raw[1:].split("-", 1)[0]
+        try:
+            return cls(Version(raw))
+        except InvalidVersion:
+            return None
+
+    @property
+    def tag(self) -> str:
+        return f"v{self}"
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, TemplateVersion):
+            return NotImplemented
+        return self.version < other.version
 
 
 def shipped_bundle() -> Path:
@@ -36,44 +71,25 @@ def user_bundle() -> Path:
     return Path(USER_SOURCE).expanduser()
 
 
-def _git(*args: str) -> str:
-    try:
-        done = subprocess.run(["git", *args], capture_output=True, text=True, check=False)
-    except FileNotFoundError as exc:
-        raise GitMissingError() from exc
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr.strip() or f"git {' '.join(args)} failed")
-    return done.stdout
-
-
-def parse_version(text: str) -> Version | None:
-    """`v0.2.0`, `0.2.0` or Copier's describe form `v0.2.0-3-gabc123` → Version."""
-    tag = text.strip().split("-", 1)[0] if text.strip().startswith("v") else text.strip()
-    try:
-        return Version(tag)
-    except InvalidVersion:
-        return None
-
-
-def versions(source: str | Path) -> list[Version]:
+def versions(source: str | Path) -> list[TemplateVersion]:
     """Template versions (tags) in a bundle or repository, oldest first."""
-    out = _git("ls-remote", "--tags", "--refs", str(Path(source).expanduser()))
-    found = []
-    for line in out.splitlines():
-        ref = line.split("\t", 1)[-1].removeprefix("refs/tags/")
-        version = parse_version(ref)
-        if version is not None:
-            found.append(version)
-    return sorted(set(found))
+    found = {TemplateVersion.parse(tag) for tag in git.ls_remote_tags(source)}
+    return sorted(v for v in found if v is not None)
 
 
-def tag_for(version: str, source: str | Path) -> str:
-    """Resolve a user's `0.2.0` / `v0.2.0` to the tag in `source`, or say which exist."""
-    wanted = parse_version(version)
+def newest(source: str | Path) -> TemplateVersion | None:
     available = versions(source)
-    if wanted is None or wanted not in available:
-        raise UnknownVersionError(version, [str(v) for v in available])
-    return f"v{wanted}"
+    return available[-1] if available else None
+
+
+def resolve(version: str, source: str | Path) -> TemplateVersion:
+    """A user's `0.2.0` / `v0.2.0` / `0.2`, as a version `source` holds, or say which exist."""
+    wanted = TemplateVersion.parse(version)
+    available = versions(source)
+    for candidate in available:
+        if candidate == wanted:
+            return candidate  # the bundle's spelling: `0.2` names the tag v0.2.0
+    raise UnknownVersionError(version, [str(v) for v in available])
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -90,8 +106,8 @@ def ensure_user_source() -> str:
     if user.exists():
         if _same_file(shipped, user):
             return USER_SOURCE
-        user_versions, shipped_versions = versions(user), versions(shipped)
-        if user_versions and shipped_versions and user_versions[-1] > shipped_versions[-1]:
+        mine, theirs = newest(shipped), newest(user)
+        if mine and theirs and theirs > mine:
             return USER_SOURCE
     user.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".templates.", suffix=".bundle", dir=user.parent)

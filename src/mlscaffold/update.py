@@ -1,8 +1,9 @@
-"""`check` and `update`: compare a project with the newest template and merge it in.
+"""`update`: merge a newer template version into a project, keeping the user's edits.
 
 Copier does the three-way merge; we add what it leaves out: a refusal that names the files
-making the repository dirty, a per-user template source that exists on this machine, and a
-conflict report (Copier exits 0 with conflicts; we look at `git ls-files -u` and `*.rej`).
+making the repository dirty, a per-user template source that exists on this machine, a
+conflict report (Copier exits 0 with conflicts; we look at `git ls-files -u` and `*.rej`),
+and user-edited files the new template removes are kept.
 """
 
 from __future__ import annotations
@@ -11,38 +12,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from packaging.version import Version
-
-from mlscaffold import gitops, source
-from mlscaffold.copier_bridge import translate_copier_errors
+from mlscaffold import engine, git, source
+from mlscaffold.check import template_source
 from mlscaffold.errors import DirtyRepositoryError, NotAProjectError, UsageError
 from mlscaffold.project import Project, load
 
 Progress = Callable[[str], None]
-
-
-@dataclass
-class CheckResult:
-    project: Path
-    kind: str
-    current: str
-    latest: str
-
-    @property
-    def up_to_date(self) -> bool:
-        current = source.parse_version(self.current)
-        return current is not None and current >= Version(self.latest)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "project": str(self.project),
-            "kind": self.kind,
-            "current": self.current,
-            "latest": self.latest,
-            "up_to_date": self.up_to_date,
-        }
 
 
 @dataclass
@@ -55,46 +32,30 @@ class UpdateResult:
     kept_removed: list[str] = field(default_factory=list)
     pretend: bool = False
 
+    @property
+    def nothing_to_do(self) -> bool:
+        return self.from_version == self.to_version and not self.changed
 
-def _template_source(project: Project) -> str:
-    """Make sure the recorded source exists here (refreshing our per-user bundle)."""
-    if project.src_path == source.USER_SOURCE:
-        source.ensure_user_source()
-    elif "://" not in project.src_path and not Path(project.src_path).expanduser().exists():
-        raise NotAProjectError(
-            f"the template this project records ({project.src_path}) is not on this machine",
-            "put the template back at that path, or edit _src_path in .copier-answers.yml",
-        )
-    return project.src_path
+    @property
+    def needs_attention(self) -> bool:
+        """Conflicts to resolve or removed files kept: a person must look (exit 1)."""
+        return bool(self.conflicts or self.kept_removed)
 
+    @property
+    def attention_count(self) -> int:
+        return len(self.conflicts) + len(self.kept_removed)
 
-def check(path: Path) -> CheckResult:
-    project = load(path)
-    src = _template_source(project)
-    available = source.versions(src)
-    if not available:
-        raise NotAProjectError(f"template source {src} has no released versions")
-    return CheckResult(project.root, project.kind, project.version, str(available[-1]))
-
-
-def _pristine_files(project: Project, src: str, names: list[str]) -> dict[str, bytes]:
-    """Render the project's current template version as generated, for the named files."""
-    from copier import run_copy
-
-    answers = {k: v for k, v in project.answers.items() if not k.startswith("_")}
-    with tempfile.TemporaryDirectory(prefix="mlscaffold-pristine-") as tmp:
-        target = Path(tmp) / project.root.name
-        with translate_copier_errors():
-            run_copy(
-                src,
-                target,
-                data=answers,
-                defaults=True,
-                vcs_ref=project.commit,
-                quiet=True,
-                unsafe=False,
-            )
-        return {n: (target / n).read_bytes() for n in names if (target / n).is_file()}
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "project": str(self.project),
+            "from": self.from_version,
+            "to": self.to_version,
+            "changed": self.changed,
+            "conflicts": self.conflicts,
+            "kept_removed": self.kept_removed,
+            "pretend": self.pretend,
+            "needs_attention": self.needs_attention,
+        }
 
 
 def _keep_edited_removals(project: Project, src: str) -> list[str]:
@@ -103,92 +64,96 @@ def _keep_edited_removals(project: Project, src: str) -> list[str]:
     Only files whose committed content differs from what the old template generated are
     restored; untouched ones stay deleted, as the template intends.
     """
-    deleted = gitops.deleted_files(project.root)
+    deleted = git.deleted_files(project.root)
     if not deleted:
         return []
-    pristine = _pristine_files(project, src, deleted)
+    pristine = engine.render_files(
+        src, project.answers, project.commit, deleted, folder=project.root.name
+    )
     kept = []
     for name in deleted:
-        if pristine.get(name) != gitops.head_content(project.root, name):
-            gitops.restore_from_head(project.root, name)
+        if pristine.get(name) != git.head_content(project.root, name):
+            git.restore_from_head(project.root, name)
             kept.append(name)
     return kept
 
 
-def update(
-    path: Path,
-    to: str | None = None,
-    pretend: bool = False,
-    conflict: Literal["inline", "rej"] = "inline",
-    data: dict[str, Any] | None = None,
-    progress: Progress = lambda _msg: None,
-) -> UpdateResult:
-    project = load(path)
-    if not gitops.is_repository_root(project.root):
+def _refuse_unsafe(project: Project) -> None:
+    if not git.is_repository_root(project.root):
         raise NotAProjectError(
             f"{project.root} is not a git repository root",
             "update merges with git history: run 'git init && git add -A && git commit' first",
         )
-    dirty = gitops.dirty_files(project.root)
+    dirty = git.dirty_files(project.root)
     if dirty:
         shown = ", ".join(dirty[:5]) + (f" (+{len(dirty) - 5} more)" if len(dirty) > 5 else "")
         raise DirtyRepositoryError(
             f"the repository has uncommitted changes: {shown}",
             "commit or stash them first (git add -A && git commit), then run update again",
         )
-    src = _template_source(project)
-    tag = source.tag_for(to, src) if to else f"v{source.versions(src)[-1]}"
-    current = source.parse_version(project.version)
-    if current is not None and Version(tag[1:]) < current:
+
+
+def _target_version(project: Project, src: str, to: str | None) -> source.TemplateVersion:
+    target = source.resolve(to, src) if to else source.newest(src)
+    if target is None:
+        raise NotAProjectError(f"template source {src} has no released versions")
+    current = project.template_version
+    if current is not None and target < current:
         if to:
             raise UsageError(
-                f"cannot go back from template {current} to {tag[1:]}",
+                f"cannot go back from template {current} to {target}",
                 "Copier does not downgrade; restore an older state with git instead",
             )
         raise UsageError(
-            f"the project is on template {current}, newer than this mlscaffold knows ({tag[1:]})",
+            f"the project is on template {current}, newer than this mlscaffold knows ({target})",
             "upgrade mlscaffold: pip install --upgrade mlscaffold-cli",
         )
-    if tag[1:] == project.version and not data:
-        return UpdateResult(project.root, project.version, tag[1:], pretend=pretend)
+    return target
+
+
+def update(
+    path: Path,
+    to: str | None = None,
+    pretend: bool = False,
+    conflict: engine.Conflict = "inline",
+    data: dict[str, Any] | None = None,
+    progress: Progress = lambda _msg: None,
+) -> UpdateResult:
+    project = load(path)
+    _refuse_unsafe(project)
+    src = template_source(project)
+    target = _target_version(project, src, to)
+    if str(target) == project.version and not data:
+        return UpdateResult(project.root, project.version, str(target), pretend=pretend)
     verb = "trying" if pretend else "updating"
-    progress(f"{verb} {project.root.name}: template {project.version} → {tag[1:]}")
+    progress(f"{verb} {project.root.name}: template {project.version} → {target}")
     if not pretend:
         try:
-            return _apply(project, src, tag, conflict, data or {})
+            return _apply(project, src, target, conflict, data or {})
         except BaseException:  # failure or Ctrl-C: no half-applied update (the tree was clean)
-            gitops.discard_changes(project.root)
+            git.discard_changes(project.root)
             raise
     # Copier's own pretend mode reports nothing useful: rehearse on a throwaway clone instead.
     with tempfile.TemporaryDirectory(prefix="mlscaffold-pretend-") as tmp:
         clone = Path(tmp) / project.root.name
-        gitops.clone(project.root, clone)
-        rehearsal = _apply(load(clone), src, tag, conflict, data or {})
+        git.clone(project.root, clone)
+        rehearsal = _apply(load(clone), src, target, conflict, data or {})
     rehearsal.project, rehearsal.pretend = project.root, True
     return rehearsal
 
 
 def _apply(
-    project: Project, src: str, tag: str, conflict: Literal["inline", "rej"], data: dict[str, Any]
+    project: Project,
+    src: str,
+    target: source.TemplateVersion,
+    conflict: engine.Conflict,
+    data: dict[str, Any],
 ) -> UpdateResult:
-    from copier import run_update
-
-    with translate_copier_errors():
-        run_update(
-            dst_path=project.root,
-            data=data,
-            defaults=True,
-            overwrite=True,
-            skip_answered=True,
-            vcs_ref=tag,
-            conflict=conflict,
-            quiet=True,
-            unsafe=False,
-        )
-    result = UpdateResult(project.root, project.version, tag[1:])
+    engine.update(project.root, data, target, conflict)
+    result = UpdateResult(project.root, project.version, str(target))
     result.kept_removed = _keep_edited_removals(project, src)
     result.conflicts = sorted(
-        set(gitops.unmerged_files(project.root)) | set(gitops.rejected_hunk_files(project.root))
+        set(git.unmerged_files(project.root)) | set(git.rejected_hunk_files(project.root))
     )
-    result.changed = gitops.dirty_files(project.root)
+    result.changed = git.dirty_files(project.root)
     return result

@@ -1,0 +1,80 @@
+"""`mlscaffold update`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from mlscaffold.cli.output import handle_errors, say
+
+
+@click.command(
+    epilog="""\b
+Examples:
+  mlscaffold update                     # newest version, in a project folder
+  mlscaffold update path/to/project --to 0.2.0
+  mlscaffold update --pretend           # rehearse: list changes and conflicts, write nothing
+  mlscaffold update --conflict rej      # leave *.rej files instead of inline markers
+\b
+The repository must be clean. Your edits are kept; where they overlap a template change,
+the file gets conflict markers (or a .rej file) and update exits 1 listing them.
+"""
+)
+@click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option(
+    "--to", "to", metavar="VERSION", help="Template version to update to (default: newest)."
+)
+@click.option("--pretend", is_flag=True, help="Show what would change and conflict; write nothing.")
+@click.option(
+    "--conflict",
+    type=click.Choice(["inline", "rej"]),
+    default="inline",
+    show_default=True,
+    help="How to leave conflicts.",
+)
+@click.option("-d", "--data", "pairs", multiple=True, metavar="KEY=VALUE", help="Change an answer.")
+@handle_errors
+def update(
+    path: Path, to: str | None, pretend: bool, conflict: str, pairs: tuple[str, ...]
+) -> None:
+    """Update the project at PATH to a newer template version, keeping your edits."""
+    from mlscaffold import answers
+    from mlscaffold.errors import ConflictsError
+    from mlscaffold.update import update as run_update
+
+    result = run_update(
+        path,
+        to=to,
+        pretend=pretend,
+        conflict=conflict,  # type: ignore[arg-type]
+        data=answers.parse_pairs(pairs),
+        progress=say,
+    )
+    if result.nothing_to_do:
+        click.echo(f"already on template {result.to_version}: nothing to do")
+        return
+    verb = "pretend (nothing written): would update" if result.pretend else "updated"
+    click.echo(
+        f"{verb} {result.from_version} → {result.to_version}: {len(result.changed)} file(s) changed"
+    )
+    for name in result.changed:
+        click.echo(f"  {name}")
+    if result.kept_removed:
+        listing = "\n".join(f"  {name}" for name in result.kept_removed)
+        click.echo(
+            f"the new template removes {len(result.kept_removed)} file(s) you had edited; "
+            f"kept them:\n{listing}",
+            err=True,
+        )
+    if result.conflicts:
+        listing = "\n".join(f"  {name}" for name in result.conflicts)
+        click.echo(f"conflicts in {len(result.conflicts)} file(s):\n{listing}", err=True)
+    if result.needs_attention:
+        raise ConflictsError(
+            f"{result.attention_count} conflict(s) "
+            f"{'would remain' if result.pretend else 'remain'}",
+            "edit the files listed (search for <<<<<<< or read the .rej files), then commit",
+        )
+    if not result.pretend:
+        click.echo("review with 'git diff', then commit")

@@ -1,0 +1,169 @@
+"""The one git runner: every git command mlscaffold issues goes through `run`.
+
+Missing git is detected here and nowhere else. GitPython is used only for `clone` (imported
+lazily, ~50 ms); everything else is a plain `git` command, which keeps `new` close to the
+cost of a Copier copy.
+
+Git's automatic `gc`/`maintenance` is switched off for every git process we (and Copier,
+which inherits our environment) start: a detached `git gc --auto` packs and deletes loose
+refs while Python removes a temporary clone, which made `rmtree` fail now and then with
+"No such file or directory (tags)".
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from mlscaffold.errors import GitError, GitMissingError
+
+_QUIET_GIT = {"gc.auto": "0", "maintenance.auto": "false"}
+
+
+def quiet_git_environment() -> dict[str, str]:
+    """Config for every git child process (git >= 2.31 reads GIT_CONFIG_COUNT)."""
+    env: dict[str, str] = {}
+    start = int(os.environ.get("GIT_CONFIG_COUNT", "0") or 0)
+    for offset, (key, value) in enumerate(_QUIET_GIT.items()):
+        env[f"GIT_CONFIG_KEY_{start + offset}"] = key
+        env[f"GIT_CONFIG_VALUE_{start + offset}"] = value
+    env["GIT_CONFIG_COUNT"] = str(start + len(_QUIET_GIT))
+    return env
+
+
+def install_quiet_git_environment() -> None:
+    """Apply `quiet_git_environment` to this process, so Copier's git calls inherit it."""
+    if os.environ.get("GIT_CONFIG_KEY_0") == "gc.auto":
+        return
+    os.environ.update(quiet_git_environment())
+
+
+def require_git() -> str:
+    found = shutil.which("git")
+    if found is None:
+        raise GitMissingError()
+    return found
+
+
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run `git ARGS`; a non-zero exit raises GitError with git's own message (when check)."""
+    require_git()
+    install_quiet_git_environment()
+    done = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    if check and done.returncode != 0:
+        raise GitError(done.stderr.strip() or f"git {args[0]} failed")
+    return done
+
+
+def output(*args: str, cwd: Path | None = None) -> str:
+    return run(*args, cwd=cwd).stdout.strip()
+
+
+def is_repository_root(path: Path) -> bool:
+    return (path / ".git").exists()
+
+
+def identity(path: Path) -> dict[str, str]:
+    """The configured user.name / user.email (empty when none: a fresh laptop or CI)."""
+    found = run("config", "--get-regexp", r"^user\.(name|email)$", cwd=path, check=False).stdout
+    return dict(line.split(" ", 1) for line in found.splitlines() if " " in line)
+
+
+def init_and_commit(path: Path, message: str, fallback_name: str, fallback_email: str) -> None:
+    """`git init`, add everything, first commit; the answers' author when no identity is set."""
+    run("-c", "init.defaultBranch=main", "init", "--quiet", str(path))
+    configured = identity(path)
+    name = (
+        os.environ.get("GIT_AUTHOR_NAME")
+        or configured.get("user.name")
+        or fallback_name
+        or "mlscaffold"
+    )
+    email = (
+        os.environ.get("GIT_AUTHOR_EMAIL")
+        or configured.get("user.email")
+        or fallback_email
+        or "mlscaffold@users.noreply.github.com"
+    )
+    author = {
+        "GIT_AUTHOR_NAME": name,
+        "GIT_AUTHOR_EMAIL": email,
+        "GIT_COMMITTER_NAME": name,
+        "GIT_COMMITTER_EMAIL": email,
+    }
+    run("add", "--all", cwd=path)
+    run("commit", "--quiet", "--no-verify", "-m", message, cwd=path, env=author)
+
+
+def _lines(*args: str, cwd: Path) -> list[str]:
+    return [line for line in run(*args, cwd=cwd).stdout.splitlines() if line.strip()]
+
+
+def dirty_files(path: Path) -> list[str]:
+    """Modified, staged and untracked files (Copier refuses to update over any of them)."""
+    return [line[3:] for line in _lines("status", "--porcelain", "--untracked-files=all", cwd=path)]
+
+
+def unmerged_files(path: Path) -> list[str]:
+    """Files Copier recorded as conflicted in the index (`git ls-files -u`)."""
+    lines = _lines("ls-files", "-u", cwd=path)
+    return sorted({line.split("\t", 1)[1] for line in lines if "\t" in line})
+
+
+def rejected_hunk_files(path: Path) -> list[str]:
+    """`*.rej` files left by `--conflict rej`, ignored ones included (a .venv costs nothing:
+    git walks the tree in C)."""
+    return sorted(_lines("ls-files", "--others", "--", "*.rej", cwd=path))
+
+
+def deleted_files(path: Path) -> list[str]:
+    """Tracked files missing from the working tree."""
+    return sorted(_lines("ls-files", "--deleted", cwd=path))
+
+
+def head_content(path: Path, name: str) -> bytes:
+    require_git()
+    return subprocess.run(
+        ["git", "show", f"HEAD:{name}"], cwd=path, capture_output=True, check=True
+    ).stdout
+
+
+def restore_from_head(path: Path, name: str) -> None:
+    run("checkout", "HEAD", "--", name, cwd=path)
+
+
+def clone(path: Path, target: Path) -> None:
+    """A local clone (hard-linked objects: fast and cheap) for rehearsing an update."""
+    require_git()
+    install_quiet_git_environment()
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")  # we checked for git ourselves
+    import git as gitpython
+
+    gitpython.Repo(path).clone(str(target))
+
+
+def discard_changes(path: Path) -> None:
+    """Back to HEAD: tracked files reset, new untracked files removed (ignored ones kept).
+
+    Only called on a repository that was clean before we touched it, so nothing of the
+    user's is lost.
+    """
+    run("reset", "--hard", "--quiet", "HEAD", cwd=path)
+    run("clean", "-d", "--force", "--quiet", cwd=path)
+
+
+def ls_remote_tags(source: str | Path) -> list[str]:
+    """Tag names in a repository or bundle."""
+    out = run("ls-remote", "--tags", "--refs", str(Path(source).expanduser())).stdout
+    return [line.split("\t", 1)[-1].removeprefix("refs/tags/") for line in out.splitlines()]
