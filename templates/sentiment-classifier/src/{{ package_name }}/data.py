@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import sys
 import tarfile
 import zipfile
@@ -19,8 +18,13 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .config import Config, Paths
-from .download import DownloadError, OfflineError, download, resolve_url
+from .datameta import DataMeta, checksum
+from .download import SAMPLE_HINT, DownloadError, download, resolve_url
+from .errors import DataError
+from .paths import Paths
+from .settings import Settings
+
+SAMPLE_FILE = "reviews.csv"
 
 BINARY_LABELS = {0: "negative", 1: "positive"}
 
@@ -74,18 +78,6 @@ UCI_MEMBERS = {
     ),
     "imdb": ("sentiment labelled sentences/imdb_labelled.txt", "ccea809cf06938e64b783737778f5ca0"),
 }
-
-
-class DataError(ValueError):
-    """The data is unusable (wrong columns, empty texts, a single class...)."""
-
-
-@dataclass
-class Prepared:
-    source: str
-    train_rows: int
-    test_rows: int
-    classes: list[str]
 
 
 def _log(message: str) -> None:
@@ -193,7 +185,7 @@ def read_table(location: str, text_column: str, label_column: str) -> pd.DataFra
     try:
         frame = pd.read_csv(location, sep=sep, dtype=str, keep_default_na=False)
     except FileNotFoundError as exc:
-        raise DataError(f"data.source file not found: {location}") from exc
+        raise DataError(f"data.source file not found: {location}", SAMPLE_HINT) from exc
     missing = [c for c in (text_column, label_column) if c not in frame.columns]
     if missing:
         raise DataError(
@@ -203,23 +195,30 @@ def read_table(location: str, text_column: str, label_column: str) -> pd.DataFra
     return frame.rename(columns={text_column: "text", label_column: "label"})
 
 
+def sample_file(paths: Paths) -> Path:
+    return paths.sample_dir / SAMPLE_FILE
+
+
 def read_sample(paths: Paths) -> pd.DataFrame:
-    return pd.read_csv(paths.sample, dtype=str, keep_default_na=False)
+    return pd.read_csv(sample_file(paths), dtype=str, keep_default_na=False)
 
 
 # ---- the `data` step ------------------------------------------------------------------
 
 
-def _official(config: Config, paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame | None, str]:
+def _official(
+    config: Settings, paths: Paths
+) -> tuple[pd.DataFrame, pd.DataFrame | None, str, Path]:
+    """The real dataset: (train or all rows, official test split or None, name, file read)."""
     data = config.data
     if data.dataset == "csv":
-        if not data.source:
-            _log(
-                "note: data.source is not set in configs/config.yaml: using the bundled sample. "
-                "Point it at your CSV/TSV file (path or URL) to train on your data."
+        location = resolve_url(data.source or "", data.url)
+        if not location:
+            raise DataError(
+                "data.source is not set in configs/config.yaml",
+                "point it at your CSV/TSV file (path or URL), or run on the bundled sample: "
+                "make all SAMPLE=1",
             )
-            return read_sample(paths), None, "bundled sample"
-        location = data.source
         if location.startswith(("http://", "https://")):
             name = location.rstrip("/").rsplit("/", 1)[-1] or "dataset.csv"
             location = str(
@@ -232,17 +231,15 @@ def _official(config: Config, paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame 
                 )
             )
         frame = read_table(location, data.text_column, data.label_column)
-        return frame, None, f"your file ({data.source})"
-    if data.dataset not in SOURCES:
-        raise DataError(f"data.dataset must be one of imdb, sst2, uci, csv; got {data.dataset!r}")
+        return frame, None, f"your file ({data.source or location})", Path(location)
     source = SOURCES[data.dataset]
     url = resolve_url(source.url, data.url)
-    checksum = data.checksum or source.checksum
+    checksum_wanted = data.checksum or source.checksum
     _log(f"downloading {source.name} from {url}")
     archive = download(
         url,
         paths.raw / source.filename,
-        checksum,
+        checksum_wanted,
         retries=data.retries,
         timeout=data.timeout_seconds,
     )
@@ -250,26 +247,26 @@ def _official(config: Config, paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame 
     if source.size and not data.checksum and actual != source.size:
         archive.unlink()
         raise DownloadError(
-            f"{archive.name} is {actual} bytes, expected {source.size}: removed; "
-            "run `make data` again"
+            f"{archive.name} is {actual} bytes, expected {source.size}: removed",
+            "run `make data` again",
         )
     _log(f"reading {archive.name}")
     if data.dataset == "imdb":
         train, test = read_imdb(archive)
-        return train, test, source.name
+        return train, test, source.name, archive
     if data.dataset == "sst2":
         train, test = read_sst2(archive)
-        return train, test, source.name
+        return train, test, source.name, archive
     # An archive checksum from the config replaces the per-file ones (a different file).
     try:
         frame = read_uci(archive, data.uci_source, verify=data.checksum is None)
     except (DownloadError, zipfile.BadZipFile, KeyError) as exc:
         archive.unlink(missing_ok=True)  # else the next run would trust the bad file
         raise DownloadError(
-            f"{archive.name} is not the expected archive ({exc}); removed it. "
-            "Run `make data` again, or check data.url"
+            f"{archive.name} is not the expected archive ({exc}); removed it",
+            "run `make data` again, or check data.url",
         ) from exc
-    return frame, None, f"{source.name} ({data.uci_source})"
+    return frame, None, f"{source.name} ({data.uci_source})", archive
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -278,33 +275,32 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     tmp.replace(path)
 
 
-def prepare(config: Config, paths: Paths, sample: bool = False) -> Prepared:
-    """Download (or take the sample), validate, split, and write data/processed/."""
+def prepare(config: Settings, paths: Paths, sample: bool = False) -> DataMeta:
+    """Download (or, when asked, take the sample), validate, split, write data/processed/."""
     test: pd.DataFrame | None
     if sample:
-        frame, test, source = read_sample(paths), None, "bundled sample"
+        frame, test, name, origin = read_sample(paths), None, "bundled sample", sample_file(paths)
     else:
-        try:
-            frame, test, source = _official(config, paths)
-        except OfflineError as exc:
-            _log(f"warning: {exc}")
-            _log(f"falling back to the bundled sample ({paths.sample.relative_to(paths.root)})")
-            frame, test, source = read_sample(paths), None, "bundled sample"
-    frame = validate(frame, source)
+        frame, test, name, origin = _official(config, paths)
+    frame = validate(frame, name)
     if test is None:
         train, test = split(frame, config.data.test_size, config.seed)
     else:
-        train, test = frame, validate(test, f"{source} test split")
+        train, test = frame, validate(test, f"{name} test split")
     if config.data.max_train_rows and len(train) > config.data.max_train_rows:
         train = train.sample(n=config.data.max_train_rows, random_state=config.seed)
     paths.processed.mkdir(parents=True, exist_ok=True)
     _write_csv(train, paths.processed / "train.csv")
     _write_csv(test, paths.processed / "test.csv")
     classes = sorted(train["label"].unique().tolist())
-    prepared = Prepared(source, len(train), len(test), classes)
-    (paths.processed / "meta.json").write_text(json.dumps(prepared.__dict__, indent=2) + "\n")
-    _log(f"wrote {len(train)} train / {len(test)} test rows ({source}); classes: {classes}")
-    return prepared
+    _log(f"wrote {len(train)} train / {len(test)} test rows ({name}); classes: {classes}")
+    return DataMeta(
+        name=name,
+        rows=len(train) + len(test),
+        sample=sample,
+        checksum=checksum([origin]),
+        details={"train_rows": len(train), "test_rows": len(test), "classes": classes},
+    )
 
 
 def load_split(paths: Paths, name: str) -> pd.DataFrame:
@@ -312,8 +308,3 @@ def load_split(paths: Paths, name: str) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: run `make data` first")
     return validate(pd.read_csv(path, dtype=str, keep_default_na=False), str(path))
-
-
-def load_meta(paths: Paths) -> dict:
-    path = paths.processed / "meta.json"
-    return json.loads(path.read_text()) if path.is_file() else {}

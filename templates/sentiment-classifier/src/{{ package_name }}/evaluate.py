@@ -1,39 +1,34 @@
-"""The `evaluate` step: the task's metrics beside the baseline, figures, explanations, README."""
+"""The `evaluate` step: the task's metrics beside the baseline, figures, explanations."""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # headless: CI and servers have no display
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.metrics import (
-    ConfusionMatrixDisplay,
     PrecisionRecallDisplay,
     RocCurveDisplay,
     accuracy_score,
     classification_report,
-    confusion_matrix,
     precision_recall_fscore_support,
     roc_auc_score,
 )
 
 from . import model as model_lib
-from .config import Config, Paths
-from .data import load_meta, load_split
-from .readme import update_readme
+from . import plots
+from .data import load_split
+from .paths import Paths
+from .reporting import Evaluation
+from .settings import Settings
 
 MODEL_NAMES = {
+    "nbsvm": "NB-weighted n-grams + logistic regression",
     "tfidf_logreg": "TF-IDF + logistic regression",
     "transformer": "fine-tuned transformer",
 }
+BASELINE_NAME = "majority-class baseline"
 
 
 def compute_metrics(
@@ -62,9 +57,9 @@ def compute_metrics(
 def top_words(model: Any, classes: list[str], k: int) -> dict[str, list[str]]:
     """The n-grams that push hardest towards each class (linear models only)."""
     steps = getattr(model, "named_steps", {})
-    if "tfidf" not in steps or "clf" not in steps:
+    if "features" not in steps or "clf" not in steps:
         return {}
-    names = np.asarray(steps["tfidf"].get_feature_names_out())
+    names = np.asarray(steps["features"].get_feature_names_out())
     coef = steps["clf"].coef_
     if coef.shape[0] == 1:  # binary: one weight vector, positive towards classes[1]
         order = np.argsort(coef[0])
@@ -82,21 +77,10 @@ def worst_examples(
     return wrong.sort_values("probability", ascending=False).head(k)
 
 
-def _plot_confusion(truth: list[str], predicted: list[str], classes: list[str], path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    ConfusionMatrixDisplay(
-        confusion_matrix(truth, predicted, labels=classes), display_labels=classes
-    ).plot(ax=ax, cmap="Blues", colorbar=False)
-    ax.set_title("Confusion matrix (test set)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def _plot_curves(
     truth: list[str], probabilities: np.ndarray, classes: list[str], path: Path
 ) -> None:
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig, ax = plots.plt.subplots(figsize=(4.5, 4))
     truth_array = np.asarray(truth)
     if len(classes) == 2:
         RocCurveDisplay.from_predictions(
@@ -118,45 +102,10 @@ def _plot_curves(
         ax.set_xlabel("recall")
         ax.set_ylabel("precision")
     ax.legend(loc="best", fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    plots.save(fig, path)
 
 
-def results_markdown(report: dict[str, Any]) -> str:
-    """The README results block: model vs baseline, data, and the figures."""
-    columns = [
-        ("accuracy", "accuracy"),
-        ("f1_macro", "macro F1"),
-        ("precision_macro", "macro precision"),
-        ("recall_macro", "macro recall"),
-    ]
-    auc_key = next((k for k in ("roc_auc", "roc_auc_ovr_macro") if k in report["model"]), None)
-    if auc_key:
-        columns.append((auc_key, "ROC-AUC" if auc_key == "roc_auc" else "ROC-AUC (one vs rest)"))
-    header = "| model | " + " | ".join(title for _, title in columns) + " |"
-    rule = "|---|" + "---:|" * len(columns)
-    lines = [header, rule]
-    for name, metrics in (
-        (report["model_name"], report["model"]),
-        ("majority-class baseline", report["baseline"]),
-    ):
-        cells = " | ".join(f"{metrics.get(key, float('nan')):.3f}" for key, _ in columns)
-        lines.append(f"| {name} | {cells} |")
-    data = report["data"]
-    lines += [
-        "",
-        f"Data: {data.get('source', '?')}; {data.get('train_rows', '?')} training / "
-        f"{report['test_rows']} test texts; classes: {', '.join(report['classes'])}. "
-        f"Training took {report['train'].get('seconds', '?')} s.",
-        "",
-        "![Confusion matrix](reports/figures/confusion_matrix.png) "
-        "![Curves](reports/figures/curves.png)",
-    ]
-    return "\n".join(lines)
-
-
-def evaluate(config: Config, paths: Paths) -> dict[str, Any]:
+def evaluate(config: Settings, paths: Paths) -> Evaluation:
     test = load_split(paths, "test")
     texts, truth = test["text"].tolist(), test["label"].tolist()
     model = model_lib.load(paths.models / model_lib.MODEL_FILE)
@@ -167,34 +116,48 @@ def evaluate(config: Config, paths: Paths) -> dict[str, Any]:
     baseline_probabilities = np.asarray(baseline.predict_proba(texts))
     baseline_predicted = [str(p) for p in baseline.predict(texts)]
 
-    paths.figures.mkdir(parents=True, exist_ok=True)
-    _plot_confusion(truth, predicted, classes, paths.figures / "confusion_matrix.png")
-    _plot_curves(truth, probabilities, classes, paths.figures / "curves.png")
+    plots.confusion_matrix(truth, predicted, classes, paths.figures / "confusion_matrix.png")
+    curves = "roc_curve.png" if len(classes) == 2 else "precision_recall.png"
+    _plot_curves(truth, probabilities, classes, paths.figures / curves)
+    paths.reports.mkdir(parents=True, exist_ok=True)
     worst = worst_examples(
         test, predicted, probabilities.max(axis=1), config.evaluate.worst_examples
     )
     worst.to_csv(paths.reports / "worst_misclassified.csv", index=False)
 
-    train_info_path = paths.models / "train_info.json"
-    report = {
-        "model_name": MODEL_NAMES.get(config.model.type, config.model.type),
-        "model": compute_metrics(truth, predicted, probabilities, classes),
-        "baseline": compute_metrics(truth, baseline_predicted, baseline_probabilities, classes),
-        "per_class": classification_report(
-            truth, predicted, labels=classes, output_dict=True, zero_division=0
-        ),
-        "top_words": top_words(model, classes, config.evaluate.top_words),
-        "classes": classes,
-        "test_rows": len(texts),
-        "data": load_meta(paths),
-        "train": json.loads(train_info_path.read_text()) if train_info_path.is_file() else {},
-        "seed": config.seed,
-    }
-    paths.reports.mkdir(parents=True, exist_ok=True)
-    (paths.reports / "metrics.json").write_text(json.dumps(report, indent=2) + "\n")
-    if not update_readme(paths.readme, results_markdown(report)):
-        print("note: README.md has no results markers; table not written", file=sys.stderr)
-    m, b = report["model"], report["baseline"]
-    summary = f"accuracy {m['accuracy']:.3f} (baseline {b['accuracy']:.3f})"
-    print(f"{summary}, macro F1 {m['f1_macro']:.3f}", file=sys.stderr)
-    return report
+    model_metrics = compute_metrics(truth, predicted, probabilities, classes)
+    columns = [
+        ("accuracy", "accuracy"),
+        ("f1_macro", "macro F1"),
+        ("precision_macro", "macro precision"),
+        ("recall_macro", "macro recall"),
+    ]
+    if "roc_auc" in model_metrics:
+        columns.append(("roc_auc", "ROC-AUC"))
+    elif "roc_auc_ovr_macro" in model_metrics:
+        columns.append(("roc_auc_ovr_macro", "ROC-AUC (one vs rest)"))
+    return Evaluation(
+        model_name=MODEL_NAMES[config.model.type],
+        model=model_metrics,
+        baseline_name=BASELINE_NAME,
+        baseline=compute_metrics(truth, baseline_predicted, baseline_probabilities, classes),
+        columns=columns,
+        figures=[
+            ("Confusion matrix", "reports/figures/confusion_matrix.png"),
+            ("ROC curve" if len(classes) == 2 else "Precision-recall", f"reports/figures/{curves}"),
+        ],
+        notes=[
+            f"{len(texts)} test texts; classes: {', '.join(classes)}. The n-grams that weigh "
+            "most per class are in `reports/metrics.json` (`top_words`); the most confident "
+            "mistakes in `reports/worst_misclassified.csv`."
+        ],
+        extra={
+            "classes": classes,
+            "test_rows": len(texts),
+            "per_class": classification_report(
+                truth, predicted, labels=classes, output_dict=True, zero_division=0
+            ),
+            "top_words": top_words(model, classes, config.evaluate.top_words),
+            "seed": config.seed,
+        },
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from . import model as model_lib
-from .config import Paths
+from .errors import DataError
+from .paths import Paths
 
 
 def predict(model: Any, texts: Sequence[str]) -> list[dict[str, Any]]:
@@ -24,14 +26,30 @@ def predict(model: Any, texts: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
-def read_texts(path: Path) -> list[str]:
-    """A .csv/.tsv with a `text` column, or a plain file with one text per line."""
-    if path.suffix.lower() in (".csv", ".tsv"):
-        frame = pd.read_csv(path, sep="\t" if path.suffix.lower() == ".tsv" else ",", dtype=str)
-        if "text" not in frame.columns:
-            raise ValueError(f"{path} has no `text` column (columns: {list(frame.columns)})")
-        return frame["text"].fillna("").tolist()
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def read_texts(path: Path, text_column: str = "text") -> list[str]:
+    """A .csv/.tsv with the configured text column, or one text per line; `-` is stdin."""
+    if str(path) == "-":
+        return [line for line in sys.stdin.read().splitlines() if line.strip()]
+    if not path.is_file():
+        raise DataError(f"{path} not found", "give the path of a file of texts")
+    try:
+        if path.suffix.lower() in (".csv", ".tsv"):
+            sep = "\t" if path.suffix.lower() == ".tsv" else ","
+            frame = pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8")
+            if text_column not in frame.columns:
+                raise DataError(
+                    f"{path} has no {text_column!r} column (columns: {list(frame.columns)})",
+                    "set data.text_column in configs/config.yaml, or pass a plain text file",
+                )
+            texts = frame[text_column].fillna("").tolist()
+        else:
+            texts = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path} is not UTF-8 text", "save it as UTF-8 and try again") from exc
+    texts = [text for text in texts if text.strip()]
+    if not texts:
+        raise DataError(f"{path} holds no text to classify")
+    return texts
 
 
 def load_model(paths: Paths) -> Any:

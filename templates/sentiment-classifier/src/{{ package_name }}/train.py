@@ -2,37 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
-from dataclasses import asdict, dataclass
 from typing import Any
 
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from . import model as model_lib
-from .config import Config, Paths
 from .data import load_split
+from .paths import Paths
+from .settings import Settings
 
 
-@dataclass
-class TrainResult:
-    model_type: str
-    rows: int
-    classes: list[str]
-    seconds: float
-    best_params: dict[str, Any]
-    cv_accuracy: float | None
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
 
 
-def _fit_tfidf_logreg(
-    config: Config, texts: list[str], labels: list[str]
-) -> tuple[Any, dict, float]:
+def _fit_linear(config: Settings, texts: list[str], labels: list[str]) -> tuple[Any, dict]:
+    grid = sorted(config.model.logreg.C_grid)
     smallest = min(labels.count(label) for label in set(labels))
     folds = max(2, min(config.model.logreg.cv_folds, smallest))
     search = GridSearchCV(
         model_lib.build_pipeline(config.model, config.seed),
-        {"clf__C": config.model.logreg.C_grid},
+        {"clf__C": grid},
         cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed),
         scoring="accuracy",
         n_jobs=config.train.n_jobs,
@@ -40,33 +32,39 @@ def _fit_tfidf_logreg(
         verbose=1,
     )
     search.fit(texts, labels)
-    return search.best_estimator_, search.best_params_, float(search.best_score_)
+    best_c = float(search.best_params_["clf__C"])
+    at_edge = len(grid) > 1 and best_c in (grid[0], grid[-1])
+    if at_edge:
+        _log(
+            f"warning: the best C ({best_c:g}) is at the edge of model.logreg.C_grid {grid}: "
+            "widen the grid, a better value may lie beyond it"
+        )
+    info = {
+        "cv_accuracy": round(float(search.best_score_), 4),
+        "cv_folds": folds,
+        "best_C": best_c,
+        "C_at_grid_edge": at_edge,
+    }
+    return search.best_estimator_, info
 
 
-def train(config: Config, paths: Paths) -> TrainResult:
+def train(config: Settings, paths: Paths) -> dict[str, Any]:
     frame = load_split(paths, "train")
     texts, labels = frame["text"].tolist(), frame["label"].tolist()
-    print(f"training {config.model.type} on {len(texts)} rows", file=sys.stderr, flush=True)
+    _log(f"training {config.model.type} on {len(texts)} rows")
     started = time.perf_counter()
-    if config.model.type == "tfidf_logreg":
-        fitted, params, cv_accuracy = _fit_tfidf_logreg(config, texts, labels)
-    elif config.model.type == "transformer":
+    if config.model.type == "transformer":
         from .transformer import TransformerClassifier
 
         fitted = TransformerClassifier(config.model.transformer, config.seed).fit(texts, labels)
-        params, cv_accuracy = asdict(config.model.transformer), None
+        info: dict[str, Any] = {}
     else:
-        raise ValueError(
-            f"model.type must be tfidf_logreg or transformer, got {config.model.type!r}"
-        )
+        fitted, info = _fit_linear(config, texts, labels)
     baseline = model_lib.build_baseline().fit(texts, labels)
     seconds = time.perf_counter() - started
     model_lib.save(fitted, paths.models / model_lib.MODEL_FILE)
     model_lib.save(baseline, paths.models / model_lib.BASELINE_FILE)
-    result = TrainResult(
-        config.model.type, len(texts), sorted(set(labels)), round(seconds, 2), params, cv_accuracy
-    )
-    (paths.models / "train_info.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
-    cv = f", CV accuracy {cv_accuracy:.3f}" if cv_accuracy is not None else ""
-    print(f"trained in {seconds:.1f} s; best {params}{cv}", file=sys.stderr, flush=True)
-    return result
+    info.update({"model_type": config.model.type, "rows": len(texts), "seconds": round(seconds, 2)})
+    cv = f", CV accuracy {info['cv_accuracy']:.4f}" if "cv_accuracy" in info else ""
+    _log(f"trained in {seconds:.1f} s{cv}")
+    return info

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from .config import TransformerConfig
 from .features import clean_text
+from .settings import TransformerSettings
 
 
 def _tiny_model_and_tokenizer(
@@ -58,7 +58,7 @@ def _tiny_model_and_tokenizer(
 class TransformerClassifier:
     """A scikit-learn-like wrapper (fit / predict_proba / classes_) so evaluate works unchanged."""
 
-    def __init__(self, config: TransformerConfig, seed: int = 42) -> None:
+    def __init__(self, config: TransformerSettings, seed: int = 42) -> None:
         self.config = config
         self.seed = seed
         self.classes_: list[str] = []
