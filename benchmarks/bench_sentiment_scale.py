@@ -1,6 +1,8 @@
 """How long the sentiment template takes at IMDB's size (25k + 25k reviews of ~230 words).
 
-    python benchmarks/bench_sentiment_scale.py      # needs ../shared/datasets/sst2-glue
+    python benchmarks/bench_sentiment_scale.py [--model nbsvm|tfidf_logreg]
+    (needs ../shared/datasets/sst2-glue; runs in an environment built from the generated
+    project's own dependencies, see tests/project_envs.py)
 
 The real IMDB archive is not available offline here, so this builds a stand-in in the official
 `aclImdb/{train,test}/{pos,neg}/*.txt` layout from SST-2 sentences (real English, real
@@ -11,6 +13,7 @@ accuracy is not IMDB's.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import functools
 import hashlib
@@ -31,6 +34,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 SST2 = ROOT.parent / "shared" / "datasets" / "sst2-glue" / "train.tsv"
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -57,7 +61,13 @@ def stand_in_archive(path: Path, per_split: int = 25_000, sentences: int = 10) -
 
 
 def main() -> None:
+    from project_envs import env_python
+
     from mlscaffold.generate import NewRequest, generate
+
+    parser = argparse.ArgumentParser(description="time the sentiment pipeline at IMDB's size")
+    parser.add_argument("--model", default="nbsvm", choices=["nbsvm", "tfidf_logreg"])
+    args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="mlscaffold-scale-") as tmp_name:
         tmp = Path(tmp_name)
@@ -89,12 +99,14 @@ def main() -> None:
         config = yaml.safe_load(config_path.read_text())
         config["data"]["url"] = f"http://127.0.0.1:{server.server_address[1]}/{archive.name}"
         config["data"]["checksum"] = "md5:" + hashlib.md5(archive.read_bytes()).hexdigest()
+        config["model"]["type"] = args.model
         config_path.write_text(yaml.safe_dump(config))
         env = {**os.environ, "PYTHONPATH": str(root / "src")}
+        python = str(env_python(root))
         for step in ("data", "train", "evaluate"):
             started = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-m", "scale", step],
+                [python, "-m", "scale", step],
                 cwd=root,
                 env=env,
                 capture_output=True,

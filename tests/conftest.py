@@ -8,6 +8,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,14 +51,38 @@ def run_cli(
     )
 
 
-def new_project(dest: Path, **answers: str) -> Path:
-    """Generate a sentiment project in-process, defaults for what is not given, no git."""
+def new_project(dest: Path, kind: str = "sentiment-classifier", **answers: Any) -> Path:
+    """Generate a project of `kind` in-process: defaults for what is not given, no git."""
     from mlscaffold.generate import NewRequest, generate
 
-    generate(
-        NewRequest(kind="sentiment-classifier", dest=dest, defaults=True, git=False, data=answers)
-    )
+    generate(NewRequest(kind=kind, dest=dest, defaults=True, git=False, data=answers))
     return dest
+
+
+def variant_id(kind: str, answers: dict[str, Any]) -> str:
+    return kind + "".join(f"[{k}={v}]" for k, v in answers.items())
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`variant` is a (kind, answers) row of the catalogue's test matrix: a new kind or
+    variant adds rows without new test code. Heavy kinds (PyTorch) run where
+    MLSCAFFOLD_FULL_MATRIX=1 (.ci/run sets it), so the local loop stays quick."""
+    if "variant" not in metafunc.fixturenames:
+        return
+    from mlscaffold import catalog
+
+    rows = []
+    for kind in catalog.available():
+        marks = [pytest.mark.heavy] if kind.heavy else []
+        if kind.heavy and not os.environ.get("MLSCAFFOLD_FULL_MATRIX"):
+            marks.append(pytest.mark.skip(reason="heavy kind: set MLSCAFFOLD_FULL_MATRIX=1"))
+        for answers in kind.variants:
+            rows.append(
+                pytest.param(
+                    (kind.name, dict(answers)), marks=marks, id=variant_id(kind.name, answers)
+                )
+            )
+    metafunc.parametrize("variant", rows)
 
 
 def git(cwd: Path, *args: str) -> str:

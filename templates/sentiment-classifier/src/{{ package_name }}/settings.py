@@ -28,6 +28,7 @@ class NbSettings(StrictModel):
     min_df: float = Field(gt=0)
     max_df: float = Field(gt=0, le=1)
     alpha: float = Field(gt=0)
+    C_grid: list[float] = Field(min_length=1)
 
 
 class TfidfSettings(StrictModel):
@@ -36,10 +37,10 @@ class TfidfSettings(StrictModel):
     max_df: float = Field(gt=0, le=1)
     sublinear_tf: bool
     max_features: int | None = Field(ge=1)
+    C_grid: list[float] = Field(min_length=1)
 
 
 class LogRegSettings(StrictModel):
-    C_grid: list[float] = Field(min_length=1)
     cv_folds: int = Field(ge=2)
     max_iter: int = Field(ge=10)
 

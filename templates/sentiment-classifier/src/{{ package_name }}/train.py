@@ -19,7 +19,8 @@ def _log(message: str) -> None:
 
 
 def _fit_linear(config: Settings, texts: list[str], labels: list[str]) -> tuple[Any, dict]:
-    grid = sorted(config.model.logreg.C_grid)
+    section = config.model.nbsvm if config.model.type == "nbsvm" else config.model.tfidf
+    grid = sorted(section.C_grid)
     smallest = min(labels.count(label) for label in set(labels))
     folds = max(2, min(config.model.logreg.cv_folds, smallest))
     search = GridSearchCV(
@@ -36,7 +37,8 @@ def _fit_linear(config: Settings, texts: list[str], labels: list[str]) -> tuple[
     at_edge = len(grid) > 1 and best_c in (grid[0], grid[-1])
     if at_edge:
         _log(
-            f"warning: the best C ({best_c:g}) is at the edge of model.logreg.C_grid {grid}: "
+            f"warning: the best C ({best_c:g}) is at the edge of "
+            f"model.{'nbsvm' if config.model.type == 'nbsvm' else 'tfidf'}.C_grid {grid}: "
             "widen the grid, a better value may lie beyond it"
         )
     info = {

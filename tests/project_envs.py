@@ -1,0 +1,50 @@
+"""Virtual environments built from a generated project's own dependencies.
+
+A generated project must work with what its pyproject.toml asks for, not with whatever
+mlscaffold's test extra happens to hold. Each distinct dependency set gets one environment
+under .test-envs/ (git-ignored), built once and reused by every project that needs the same
+set, in this test session and later ones (the key is a hash of the requirements).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ENVS = Path(__file__).resolve().parents[1] / ".test-envs"
+
+
+def requirements(project: Path) -> list[str]:
+    """Runtime and dev dependencies of a generated project (its pyproject.toml)."""
+    import tomllib
+
+    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return sorted(meta["dependencies"] + meta.get("optional-dependencies", {}).get("dev", []))
+
+
+def env_python(project: Path) -> Path:
+    """The python of an environment holding exactly the project's requirements."""
+    wanted = requirements(project)
+    key = hashlib.sha256(("\n".join(wanted) + sys.version).encode()).hexdigest()[:12]
+    env = ENVS / key
+    python = env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if (env / ".ready").is_file():
+        return python
+    shutil.rmtree(env, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"installing {wanted} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
+        )
+    (env / ".ready").write_text("\n".join(wanted) + "\n")
+    return python
