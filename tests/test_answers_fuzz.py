@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -71,10 +73,7 @@ def test_any_answer_text_yields_valid_files(name: str, description: str, author:
             if path.suffix in (".yml", ".yaml"):
                 yaml.safe_load(text)
             elif path.suffix == ".py":
-                tree = compile(text, str(path), "exec", ast.PyCF_ONLY_AST)
-                if path.name == "__init__.py" and "PROJECT_NAME" in text:
-                    assigned = next(n for n in tree.body if isinstance(n, ast.Assign))
-                    assert ast.literal_eval(assigned.value) == name
+                compile(text, str(path), "exec", ast.PyCF_ONLY_AST)
             elif path.suffix in (".ipynb", ".json"):
                 json.loads(text)
             elif path.suffix == ".toml":
@@ -82,6 +81,24 @@ def test_any_answer_text_yields_valid_files(name: str, description: str, author:
             for answer in (name, description, author):
                 text = text.replace(answer, "")
             assert not LEFTOVER.search(text), f"Jinja left in {path.relative_to(root)}"
+        assert_lint_clean(root)
+
+
+def assert_lint_clean(root: Path) -> None:
+    """The project's own `make lint` (ruff check + ruff format --check) passes."""
+    for args in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *args], cwd=root, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    "hostile", ['Say "hi"', "back\\slash \\", 'it\'s "quoted" \\ both', '"""', "{{ x }}"]
+)
+def test_hostile_names_give_a_project_that_lints_clean(tmp_path: Path, hostile: str) -> None:
+    root = _generate(tmp_path, project_name=hostile, description=hostile, author_name=hostile)
+    assert_lint_clean(root)
 
 
 @settings(max_examples=30, deadline=None)
@@ -133,3 +150,4 @@ def test_any_column_names_yield_valid_config_and_tests(text_column: str, label_c
         assert config["data"]["label_column"] == label_column
         for path in (root / "tests").glob("*.py"):
             compile(path.read_text(encoding="utf-8"), str(path), "exec")
+        assert_lint_clean(root)

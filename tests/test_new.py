@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,8 +34,12 @@ def test_new_with_defaults_makes_a_committed_project(tmp_path: Path) -> None:
     assert answers["project_name"] == "Movie Reviews"
     assert answers["package_name"] == "movie_reviews"
     assert (dest / "src" / "movie_reviews" / "train.py").is_file()
-    # no git identity in this HOME: the commit falls back to the answers' author
-    assert git(dest, "log", "--format=%an|%s").startswith("Your Name|Generate sentiment-classifier")
+    # no git identity in this HOME: the author is the login name, never a placeholder
+    login = getpass.getuser()
+    assert git(dest, "log", "--format=%an|%s").startswith(f"{login}|Generate sentiment-classifier")
+    assert answers["author_name"] == login
+    generated = [p for p in dest.rglob("*") if p.is_file() and ".git" not in p.parts]
+    assert not [p for p in generated if "Your Name" in p.read_text(errors="replace")]
     assert git(dest, "status", "--porcelain") == ""
     assert _leftovers(tmp_path) == []
 
@@ -147,8 +155,18 @@ def test_git_missing_is_a_clear_error(tmp_path: Path) -> None:
         "new", "sentiment-classifier", str(tmp_path / "x"), "--defaults", env={"PATH": str(bin_dir)}
     )
     assert done.returncode == 1
-    assert "git was not found" in done.stderr and "--no-git" in done.stderr
+    assert "git was not found" in done.stderr and "needs git even with --no-git" in done.stderr
     assert not (tmp_path / "x").exists()
+    no_git = run_cli(
+        "new",
+        "sentiment-classifier",
+        str(tmp_path / "y"),
+        "--defaults",
+        "--no-git",
+        env={"PATH": str(bin_dir)},
+    )
+    assert no_git.returncode == 1 and "git was not found" in no_git.stderr
+    assert "Local template must be a directory" not in no_git.stderr
 
 
 def test_interrupted_generation_leaves_nothing(
@@ -196,3 +214,125 @@ def test_generate_uses_git_identity_when_configured(tmp_path: Path) -> None:
     dest = tmp_path / "p"
     assert run_cli("new", "sentiment-classifier", str(dest), "--defaults").returncode == 0
     assert git(dest, "log", "--format=%an <%ae>").strip() == "Ada <a@b.c>"
+
+
+NEW_PATCHED = """
+import os, signal, sys
+import mlscaffold.generate as generate_module
+def stop(*args, **kwargs):
+    {action}
+generate_module.git.init_and_commit = stop
+from mlscaffold.cli import main
+main(sys.argv[1:], prog_name="mlscaffold")
+"""
+
+
+PYTHON_C = [sys.executable, "-c"]
+NEW_ARGS = ["new", "sentiment-classifier"]
+
+
+def _new_patched(action: str, dest: Path, tmpdir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PYTHON_C, NEW_PATCHED.format(action=action), *NEW_ARGS, str(dest), "--defaults"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(tmpdir)},
+        timeout=120,
+    )
+
+
+def test_new_stopped_by_sigterm_leaves_nothing(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    dest = tmp_path / "parent" / "proj"
+    done = _new_patched("os.kill(os.getpid(), signal.SIGTERM)", dest, scratch)
+    assert done.returncode == 143 and "stopped by SIGTERM" in done.stderr
+    assert not (tmp_path / "parent").exists(), "parent folders it made are gone too"
+    assert list(scratch.iterdir()) == [], "Copier's temporary folders are not left behind"
+
+
+def test_killed_new_leftovers_are_removed_by_the_next_new(tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    dest = tmp_path / "proj"
+    done = _new_patched("os._exit(137)", dest, scratch)  # like SIGKILL: no clean-up runs
+    assert done.returncode == 137
+    left = _leftovers(tmp_path)
+    assert len(left) == 1 and list(scratch.iterdir()) == [], "Copier's temp files were inside"
+    foreign = tmp_path / ".notes.mlscaffold-keep"  # same name shape, not ours: untouched
+    foreign.mkdir()
+    done = run_cli("new", "sentiment-classifier", str(dest), "--defaults")
+    assert done.returncode == 0, done.stderr
+    assert "left by an interrupted 'mlscaffold new'" in done.stderr
+    assert _leftovers(tmp_path) == [foreign.name] and dest.is_dir()
+
+
+def test_next_hint_quotes_the_path(tmp_path: Path) -> None:
+    dest = tmp_path / "my project's folder"
+    done = run_cli("new", "sentiment-classifier", str(dest), "--defaults")
+    assert done.returncode == 0, done.stderr
+    assert f"Next: cd {shlex.quote(str(dest))} && make install" in done.stdout
+
+
+def test_an_older_mlscaffold_generates_its_own_version(synthetic_bundles, monkeypatch) -> None:
+    v1, v12 = synthetic_bundles()
+    monkeypatch.setenv(source.SHIPPED_ENV, str(v12))
+    assert run_cli("list").returncode == 0
+    source.ensure_user_source()  # a newer mlscaffold refreshed the per-user bundle
+    monkeypatch.setenv(source.SHIPPED_ENV, str(v1))
+    dest = Path(os.environ["HOME"]).parent / "older"
+    done = run_cli("new", "sentiment-classifier", str(dest), "--defaults")
+    assert done.returncode == 0, done.stderr
+    assert "from template 1.0.0" in done.stdout
+    assert yaml.safe_load((dest / ".copier-answers.yml").read_text())["_commit"] == "v1.0.0"
+
+
+@pytest.mark.parametrize("answer", ["project_name", "description", "author_name"])
+def test_bidirectional_overrides_are_refused(tmp_path: Path, answer: str) -> None:
+    done = run_cli(
+        "new",
+        "sentiment-classifier",
+        str(tmp_path / "x"),
+        "--defaults",
+        "-d",
+        f"{answer}=safe\u202etxt.exe",
+    )
+    assert done.returncode == 2 and "bidirectional" in done.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_author_name_is_capped(tmp_path: Path) -> None:
+    done = run_cli(
+        "new",
+        "sentiment-classifier",
+        str(tmp_path / "x"),
+        "--defaults",
+        "-d",
+        "author_name=" + "a" * 101,
+    )
+    assert done.returncode == 2 and "author_name is too long" in done.stderr
+
+
+def test_own_csv_asks_for_its_file_and_checks_it(tmp_path: Path) -> None:
+    common = ["--defaults", "-d", "sentiment_dataset=csv", "-d", "package_name=mine"]
+    done = run_cli(
+        "new",
+        "sentiment-classifier",
+        str(tmp_path / "a"),
+        *common,
+        "-d",
+        "csv_source=/nowhere/reviews.csv",
+    )
+    assert (
+        done.returncode == 2 and "csv_source '/nowhere/reviews.csv' does not exist" in done.stderr
+    )
+    assert not (tmp_path / "a").exists()
+    data = tmp_path / "reviews.csv"
+    data.write_text("text,label\ngood,pos\n")
+    done = run_cli(
+        "new", "sentiment-classifier", str(tmp_path / "b"), *common, "-d", f"csv_source={data}"
+    )
+    assert done.returncode == 0, done.stderr
+    config = yaml.safe_load((tmp_path / "b" / "configs" / "config.yaml").read_text())
+    assert config["data"]["source"] == str(data)

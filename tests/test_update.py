@@ -284,3 +284,161 @@ def test_failed_update_leaves_the_project_as_it_was(project, monkeypatch) -> Non
     assert result.exit_code == 130 and "nothing was changed" in result.output
     assert git(root, "status", "--porcelain") == "" and git(root, "rev-parse", "HEAD") == head
     assert not (root / "added_in_v2.txt").exists()
+
+
+# ---- interrupted and killed updates -------------------------------------------------------
+
+PATCHED_RUN = """
+import os, signal, sys
+import mlscaffold.update as update_module
+real = update_module._keep_edited_removals
+def stop(*args, **kwargs):
+    real(*args, **kwargs)  # Copier has written the new version by now
+    {action}
+update_module._keep_edited_removals = stop
+from mlscaffold.cli import main
+main(sys.argv[1:], prog_name="mlscaffold")
+"""
+
+
+def _run_patched(action: str, *args: str) -> subprocess.CompletedProcess[str]:
+    code = PATCHED_RUN.format(action=action)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=os.environ.copy(),
+        timeout=120,
+    )
+
+
+def _edited_and_committed(root: Path) -> str:
+    _edit(root, "README.md", "# Demo", "# Demo, my title")
+    _edit(root, "notes.txt", "Notes shipped by the template.", "My own notes.")
+    _edit(root, "app.py", "setting_15 = 15", USER_LINE)
+    _commit(root)
+    return _tree_text(root)
+
+
+@pytest.mark.parametrize(("signame", "code"), [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_update_stopped_by_a_signal_puts_the_project_back(project, signame, code) -> None:
+    root, _ = project
+    before, head = _edited_and_committed(root), git(root, "rev-parse", "HEAD")
+    done = _run_patched(f"os.kill(os.getpid(), signal.{signame})", "update", str(root))
+    assert done.returncode == code, done.stderr
+    assert f"stopped by {signame}" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 2  # progress line + one error line
+    assert git(root, "status", "--porcelain") == "" and git(root, "rev-parse", "HEAD") == head
+    assert _tree_text(root) == before
+    assert run_cli("update", str(root)).returncode == 0, "nothing left to block the next one"
+
+
+def test_killed_update_is_reported_and_abort_restores_exactly(project) -> None:
+    root, _ = project
+    before, head = _edited_and_committed(root), git(root, "rev-parse", "HEAD")
+    done = _run_patched("os._exit(137)", "update", str(root))  # like SIGKILL: no clean-up
+    assert done.returncode == 137
+    assert _tree_text(root) != before, "the kill left a half-applied tree"
+    for command in (["check", str(root)], ["update", str(root)]):
+        refused = run_cli(*command)
+        assert refused.returncode == 2, refused.stderr
+        assert "update --abort" in refused.stderr and "commit" not in refused.stderr.lower()
+    done = run_cli("update", "--abort", str(root))
+    assert done.returncode == 0 and "restored" in done.stdout
+    assert _tree_text(root) == before and git(root, "rev-parse", "HEAD") == head
+    assert git(root, "status", "--porcelain") == ""
+    assert "nothing" in run_cli("update", "--abort", str(root)).stdout
+    assert run_cli("update", str(root)).returncode == 0
+
+
+# ---- damaged or inconsistent state ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda a: a.update(_commit=""), "_commit"),
+        (lambda a: a.pop("_commit"), "_commit"),
+        (lambda a: a.update(_commit="banana"), "_commit"),
+        (lambda a: a.update(_commit=123), "_commit"),
+        (lambda a: a.update(project_name=None), "project_name"),
+        (lambda a: a.update(_src_path="https://example.com/template.git"), "_src_path"),
+    ],
+)
+def test_damaged_answers_are_one_clear_error(project, edit, named) -> None:
+    root, _ = project
+    path = root / ".copier-answers.yml"
+    answers = yaml.safe_load(path.read_text())
+    edit(answers)
+    path.write_text(yaml.safe_dump(answers))
+    _commit(root, "damage")
+    for command in ("check", "update"):
+        done = run_cli(command, str(root))
+        assert done.returncode == 2, done.stderr
+        assert ".copier-answers.yml" in done.stderr and named in done.stderr
+        assert "unexpected" not in done.stderr and len(done.stderr.strip().splitlines()) <= 2
+
+
+def test_answers_file_not_text_yaml_or_git_source(project, tmp_path: Path) -> None:
+    root, _ = project
+    path = root / ".copier-answers.yml"
+    original = path.read_text()
+    path.write_bytes(b"\xff\xfe\x00binary")
+    done = run_cli("check", str(root))
+    assert done.returncode == 2 and "not UTF-8" in done.stderr
+    path.write_text("_src_path: [unclosed\nkind: x\n")
+    done = run_cli("check", str(root))
+    assert done.returncode == 2 and "not valid YAML (line" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 2
+    plain_folder = tmp_path / "plain"
+    plain_folder.mkdir()
+    path.write_text(original.replace(source.USER_SOURCE, str(plain_folder)))
+    done = run_cli("update", str(root))
+    assert done.returncode == 2 and "not a git repository" in done.stderr
+
+
+def test_unknown_answer_on_update_is_refused(project) -> None:
+    root, _ = project
+    before = _tree_text(root)
+    done = run_cli("update", str(root), "-d", "nosuch=1")
+    assert done.returncode == 2 and "nosuch" in done.stderr
+    assert _tree_text(root) == before and git(root, "status", "--porcelain") == ""
+
+
+def test_short_version_names_the_release(project) -> None:
+    root, _ = project
+    done = run_cli("update", str(root), "--to", "2.0")
+    assert done.returncode == 0, done.stderr
+    assert "updated 1.0.0 → 2.0.0" in done.stdout
+
+
+def test_check_json_errors_and_read_only_home(project, tmp_path: Path) -> None:
+    root, _ = project
+    done = run_cli("check", str(tmp_path), "--json")
+    assert done.returncode == 2 and "not a generated project" in done.stderr
+    assert json.loads(done.stdout)["error"]["exit_code"] == 2
+    home = Path(os.environ["HOME"])
+    source.user_bundle().unlink()
+    home.chmod(0o500)
+    try:
+        done = run_cli("check", str(root), "--json")
+    finally:
+        home.chmod(0o700)
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout)["state"] == "behind"
+
+
+def test_damaged_per_user_bundle_is_replaced(project) -> None:
+    root, v12 = project
+    user = source.user_bundle()
+    user.write_bytes(b"garbage, not a bundle")
+    done = run_cli("check", str(root))
+    assert done.returncode == 1 and user.read_bytes() == v12.read_bytes()
+    assert "damaged" in done.stderr
+    user.unlink()
+    user.mkdir()
+    (user / "junk").write_text("x")
+    done = run_cli("update", str(root))
+    assert done.returncode == 0, done.stderr
+    assert "damaged" in done.stderr and user.is_file()

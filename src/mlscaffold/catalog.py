@@ -22,6 +22,7 @@ SHARED_ANSWERS: tuple[str, ...] = (
     "author_name",
     "author_email",
     "github_user",
+    "repository_name",
     "license",
     "python_version",
 )
@@ -66,6 +67,7 @@ class Kind:
     reserved: tuple[str, ...] = ()  # package names that would shadow what the kind imports
     variants: tuple[dict[str, Any], ...] = field(default=({},))  # rows of the test matrix
     heavy: bool = False  # its projects need PyTorch: full test matrix only in CI
+    path_answers: tuple[str, ...] = ()  # answers naming a local file that must exist
 
 
 KINDS: tuple[Kind, ...] = (
@@ -75,7 +77,7 @@ KINDS: tuple[Kind, ...] = (
         summary="text classification: NB-weighted or TF-IDF n-grams + logistic regression "
         "(transformer option); IMDB, SST-2, UCI sentences or your own CSV",
         complete=True,
-        answers=("sentiment_dataset", "uci_source", "text_column", "label_column"),
+        answers=("sentiment_dataset", "uci_source", "csv_source", "text_column", "label_column"),
         reserved=("sklearn", "scipy", "joblib", "pooch", "torch", "transformers", "tokenizers"),
         variants=(
             {"sentiment_dataset": "imdb"},
@@ -83,6 +85,7 @@ KINDS: tuple[Kind, ...] = (
             {"sentiment_dataset": "uci"},
             {"sentiment_dataset": "csv"},
         ),
+        path_answers=("csv_source",),
     ),
     Kind(
         name="image-classifier",

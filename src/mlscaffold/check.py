@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlscaffold import source
+from mlscaffold import journal, source
 from mlscaffold.errors import NotAProjectError
 from mlscaffold.project import Project, load
+
+Progress = Callable[[str], None]
 
 
 class State(str, enum.Enum):
@@ -42,10 +45,21 @@ class CheckResult:
         }
 
 
-def template_source(project: Project) -> str:
-    """Make sure the recorded source exists here (refreshing our per-user bundle)."""
+def template_source(
+    project: Project, read_only: bool = False, progress: Progress = lambda _msg: None
+) -> str:
+    """Make sure the recorded source exists here (refreshing our per-user bundle).
+
+    `read_only` (for `check`): when the per-user copy cannot be written (a read-only HOME),
+    read the versions from the bundle shipped with this mlscaffold instead.
+    """
     if project.src_path == source.USER_SOURCE:
-        source.ensure_user_source()
+        try:
+            source.ensure_user_source(progress)
+        except OSError:
+            if not read_only:
+                raise
+            return str(source.shipped_bundle())
     elif "://" not in project.src_path and not Path(project.src_path).expanduser().exists():
         raise NotAProjectError(
             f"the template this project records ({project.src_path}) is not on this machine",
@@ -60,9 +74,10 @@ def state_of(current: source.TemplateVersion | None, latest: source.TemplateVers
     return State.AHEAD if current > latest else State.UP_TO_DATE
 
 
-def check(path: Path) -> CheckResult:
+def check(path: Path, progress: Progress = lambda _msg: None) -> CheckResult:
+    journal.refuse_if_pending(path.expanduser().absolute())
     project = load(path)
-    src = template_source(project)
+    src = template_source(project, read_only=True, progress=progress)
     latest = source.newest(src)
     if latest is None:
         raise NotAProjectError(f"template source {src} has no released versions")

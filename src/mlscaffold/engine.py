@@ -79,6 +79,7 @@ def render(
     *,
     defaults: bool,
     version: TemplateVersion | None = None,
+    user_defaults: dict[str, Any] | None = None,
 ) -> Rendered:
     """Copier copy of `src` (at `version`, default newest) into `target`."""
     from copier import run_copy
@@ -89,6 +90,7 @@ def render(
             src,
             target,
             data=data,
+            user_defaults=user_defaults or {},
             defaults=defaults,
             vcs_ref=version.tag if version else None,
             quiet=True,
@@ -117,13 +119,15 @@ def render_files(
         return {n: (target / n).read_bytes() for n in names if (target / n).is_file()}
 
 
-def update(root: Path, data: dict[str, Any], version: TemplateVersion, conflict: Conflict) -> None:
-    """Copier's three-way update of the project at `root` to `version`."""
+def update(
+    root: Path, data: dict[str, Any], version: TemplateVersion, conflict: Conflict
+) -> frozenset[str]:
+    """Copier's three-way update of the project at `root` to `version`; the questions."""
     from copier import run_update
 
     git.install_quiet_git_environment()
     with translate_errors():
-        run_update(
+        worker = run_update(
             dst_path=root,
             data=data,
             defaults=True,
@@ -134,6 +138,7 @@ def update(root: Path, data: dict[str, Any], version: TemplateVersion, conflict:
             quiet=True,
             unsafe=False,
         )
+    return frozenset(worker.template.questions_data)
 
 
 def template_questions(src: str, version: TemplateVersion | None = None) -> frozenset[str]:
@@ -145,6 +150,7 @@ def template_questions(src: str, version: TemplateVersion | None = None) -> froz
         worker = run_copy(
             src,
             Path(tmp) / "project",
+            user_defaults={"author_name": "mlscaffold"},  # any valid answer: nothing is written
             defaults=True,
             pretend=True,
             quiet=True,

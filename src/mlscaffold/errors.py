@@ -74,7 +74,8 @@ class GitMissingError(MlscaffoldError):
     def __init__(self) -> None:
         super().__init__(
             "git was not found on PATH",
-            "install git (https://git-scm.com/downloads), or pass --no-git to 'new'",
+            "install git (https://git-scm.com/downloads): mlscaffold reads its templates "
+            "from a git bundle, so it needs git even with --no-git",
         )
 
 

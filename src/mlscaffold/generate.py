@@ -8,15 +8,15 @@ removes the temporary folder, so the destination either appears complete or not 
 from __future__ import annotations
 
 import contextlib
+import getpass
 import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlscaffold import catalog, engine, git, source
-from mlscaffold.errors import DestinationNotEmptyError, MlscaffoldError
+from mlscaffold import catalog, engine, git, source, staging
+from mlscaffold.errors import DestinationNotEmptyError, InvalidAnswerError, MlscaffoldError
 
 Progress = Callable[[str], None]
 
@@ -70,45 +70,73 @@ def _own_version() -> str:
     return str(own)
 
 
+def _author_defaults(where: Path) -> dict[str, str]:
+    """The git identity, else the login name: never a placeholder like "Your Name"."""
+    identity = git.identity(where)
+    name = identity.get("user.name", "").strip()
+    if not name:
+        with contextlib.suppress(Exception):
+            name = getpass.getuser()
+    return {"author_name": name or "author", "author_email": identity.get("user.email", "")}
+
+
+def _check_paths(kind: str, answers: dict[str, Any], dest: Path) -> None:
+    """Answers naming a local file (a user's CSV) must name one that exists; relative paths
+    are read from the project folder, as the project's own commands will read them."""
+    for name in catalog.get(kind).path_answers:
+        value = str(answers.get(name) or "").strip()
+        if not value or "://" in value:
+            continue
+        path = Path(value).expanduser()
+        if not (path if path.is_absolute() else dest / path).exists():
+            raise InvalidAnswerError(
+                f"{name} '{value}' does not exist",
+                "give an absolute path or a URL (relative paths are read from the project "
+                "folder), or leave it empty and set data.source later",
+            )
+
+
 def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> NewResult:
     catalog.get(request.kind)
     dest = request.dest.expanduser().absolute()
     _check_destination(dest, request.force)
-    if request.git:
-        git.require_git()
-    src = source.ensure_user_source()
+    git.require_git()  # the template source is a git bundle, even with --no-git
+    src = source.ensure_user_source(progress)
     # Each mlscaffold generates its own template version, even when a newer mlscaffold has
     # refreshed the per-user bundle with later ones.
     version = source.resolve(request.version or _own_version(), src)
     created = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
     dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.mlscaffold-", dir=dest.parent))
+    for stale in staging.remove_stale(dest.parent):
+        progress(f"removed {stale.name}, left by an interrupted 'mlscaffold new'")
     succeeded = False
     try:
-        target = staging / dest.name  # Copier names things after the folder (_folder_name)
-        progress(f"rendering {request.kind} from template {version}")
-        rendered = engine.render(
-            src,
-            target,
-            {**request.data, "kind": request.kind},
-            defaults=request.defaults,
-            version=version,
-        )
-        answers = rendered.answers
-        files = sum(1 for p in target.rglob("*") if p.is_file())
-        committed = request.git and not git.is_repository_root(dest)
-        if committed:
-            progress("initialising git repository and making the first commit")
-            git.init_and_commit(
+        with staging.staging_folder(dest) as folder:
+            target = folder / dest.name  # Copier names things after the folder (_folder_name)
+            progress(f"rendering {request.kind} from template {version}")
+            rendered = engine.render(
+                src,
                 target,
-                f"Generate {request.kind} project with mlscaffold (template {version})",
-                str(answers.get("author_name", "")),
-                str(answers.get("author_email", "")),
+                {**request.data, "kind": request.kind},
+                defaults=request.defaults,
+                version=version,
+                user_defaults=_author_defaults(dest.parent),
             )
-        _move_into_place(target, dest)
-        succeeded = True
+            _check_paths(request.kind, rendered.answers, dest)
+            answers = rendered.answers
+            files = sum(1 for p in target.rglob("*") if p.is_file())
+            committed = request.git and not git.is_repository_root(dest)
+            if committed:
+                progress("initialising git repository and making the first commit")
+                git.init_and_commit(
+                    target,
+                    f"Generate {request.kind} project with mlscaffold (template {version})",
+                    str(answers.get("author_name", "")),
+                    str(answers.get("author_email", "")),
+                )
+            _move_into_place(target, dest)
+            succeeded = True
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
         if not succeeded:  # parents we made for this project go too
             for folder in created:
                 with contextlib.suppress(OSError):

@@ -16,13 +16,14 @@ import functools
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
 from mlscaffold import git
-from mlscaffold.errors import UnknownVersionError
+from mlscaffold.errors import GitError, UnknownVersionError
 
 USER_SOURCE = "~/.local/share/mlscaffold/templates.bundle"
 SHIPPED_ENV = "MLSCAFFOLD_SHIPPED_BUNDLE"
@@ -96,19 +97,38 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
 
 
-def ensure_user_source() -> str:
+def _readable_newest(bundle: Path) -> TemplateVersion | None:
+    """The newest version in a bundle, or None when it is not a readable bundle."""
+    if not bundle.is_file():
+        return None
+    try:
+        return newest(bundle)
+    except GitError:
+        return None
+
+
+def ensure_user_source(progress: Callable[[str], None] = lambda _msg: None) -> str:
     """Refresh the per-user bundle from the shipped one and return the path to record.
 
     A newer per-user copy (written by a newer mlscaffold) is kept: releases only ever add
-    versions, so the newest bundle holds every older one.
+    versions, so the newest bundle holds every older one. A damaged copy (garbage, or a
+    folder in its place) is replaced, and the user is told.
     """
     shipped, user = shipped_bundle(), user_bundle()
-    if user.exists():
-        if _same_file(shipped, user):
-            return USER_SOURCE
-        mine, theirs = newest(shipped), newest(user)
-        if mine and theirs and theirs > mine:
-            return USER_SOURCE
+    if user.is_file() and _same_file(shipped, user):
+        return USER_SOURCE
+    if user.exists() or user.is_symlink():
+        theirs = _readable_newest(user)
+        if theirs is None:
+            progress(f"{USER_SOURCE} was damaged (not a template bundle): replaced it")
+            if user.is_dir() and not user.is_symlink():
+                shutil.rmtree(user)
+            else:
+                user.unlink()
+        else:
+            mine = newest(shipped)
+            if mine and theirs > mine:
+                return USER_SOURCE
     user.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".templates.", suffix=".bundle", dir=user.parent)
     os.close(fd)

@@ -9,17 +9,14 @@ and user-edited files the new template removes are kept.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlscaffold import engine, git, source
-from mlscaffold.check import template_source
+from mlscaffold import engine, git, journal, source
+from mlscaffold.check import Progress, template_source
 from mlscaffold.errors import DirtyRepositoryError, NotAProjectError, UsageError
 from mlscaffold.project import Project, load
-
-Progress = Callable[[str], None]
 
 
 @dataclass
@@ -119,20 +116,24 @@ def update(
     data: dict[str, Any] | None = None,
     progress: Progress = lambda _msg: None,
 ) -> UpdateResult:
+    journal.refuse_if_pending(path.expanduser().absolute())  # before anything else reads it
     project = load(path)
     _refuse_unsafe(project)
-    src = template_source(project)
+    src = template_source(project, progress=progress)
     target = _target_version(project, src, to)
     if str(target) == project.version and not data:
         return UpdateResult(project.root, project.version, str(target), pretend=pretend)
     verb = "trying" if pretend else "updating"
     progress(f"{verb} {project.root.name}: template {project.version} → {target}")
     if not pretend:
+        journal.begin(project.root)  # what SIGKILL leaves behind says how to undo it
         try:
-            return _apply(project, src, target, conflict, data or {})
-        except BaseException:  # failure or Ctrl-C: no half-applied update (the tree was clean)
-            git.discard_changes(project.root)
+            result = _apply(project, src, target, conflict, data or {})
+        except BaseException:  # failure, Ctrl-C, SIGTERM: no half-applied update (it was clean)
+            journal.abort(project.root)
             raise
+        journal.end(project.root)
+        return result
     # Copier's own pretend mode reports nothing useful: rehearse on a throwaway clone instead.
     with tempfile.TemporaryDirectory(prefix="mlscaffold-pretend-") as tmp:
         clone = Path(tmp) / project.root.name
@@ -142,6 +143,12 @@ def update(
     return rehearsal
 
 
+def abort(path: Path) -> str | None:
+    """Undo an update that died half-way (killed): the tree as it was before, exactly."""
+    project = load(path, check_commit=False)
+    return journal.abort(project.root)
+
+
 def _apply(
     project: Project,
     src: str,
@@ -149,7 +156,8 @@ def _apply(
     conflict: engine.Conflict,
     data: dict[str, Any],
 ) -> UpdateResult:
-    engine.update(project.root, data, target, conflict)
+    questions = engine.update(project.root, data, target, conflict)
+    engine.refuse_unknown_questions(data, questions)  # a misspelt -d must not pass silently
     result = UpdateResult(project.root, project.version, str(target))
     result.kept_removed = _keep_edited_removals(project, src)
     result.conflicts = sorted(

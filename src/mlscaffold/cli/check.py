@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from mlscaffold.cli.output import handle_errors
+from mlscaffold.cli.output import handle_errors, say
 
 
 @click.command(
@@ -28,8 +28,15 @@ def check(path: Path, as_json: bool) -> None:
     """Tell whether the project at PATH is on the newest template version."""
     from mlscaffold.check import State
     from mlscaffold.check import check as run_check
+    from mlscaffold.errors import MlscaffoldError
 
-    result = run_check(path)
+    try:
+        result = run_check(path, progress=say)
+    except MlscaffoldError as exc:
+        if as_json:  # scripts reading stdout get an object too; people get stderr's lines
+            error = {"message": exc.message, "hint": exc.hint, "exit_code": exc.exit_code}
+            click.echo(json.dumps({"error": error}, indent=2))
+        raise
     if as_json:
         click.echo(json.dumps(result.as_dict(), indent=2))
     elif result.state is State.AHEAD:

@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from mlscaffold.errors import EXIT_FAILURE, EXIT_INTERRUPTED, MlscaffoldError
+from mlscaffold.interrupts import Terminated, terminate_as_interrupt
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,11 +35,14 @@ def handle_errors(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            with terminate_as_interrupt():
+                return func(*args, **kwargs)
         except MlscaffoldError as exc:
             fail(exc.message, exc.hint, exc.exit_code)
         except KeyboardInterrupt:
             fail("interrupted; nothing was changed or left half-made", None, EXIT_INTERRUPTED)
+        except Terminated as exc:
+            fail(f"stopped by {exc}; nothing was changed or left half-made", None, exc.exit_code)
         except OSError as exc:  # permissions, full disk: the user's to fix, not a bug
             where = f" ({exc.filename})" if exc.filename else ""
             fail(

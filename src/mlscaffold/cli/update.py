@@ -16,9 +16,12 @@ Examples:
   mlscaffold update path/to/project --to 0.2.0
   mlscaffold update --pretend           # rehearse: list changes and conflicts, write nothing
   mlscaffold update --conflict rej      # leave *.rej files instead of inline markers
+  mlscaffold update --abort             # undo an update that was killed half-way
 \b
 The repository must be clean. Your edits are kept; where they overlap a template change,
-the file gets conflict markers (or a .rej file) and update exits 1 listing them.
+the file gets conflict markers (or a .rej file) and update exits 1 listing them. A failed,
+interrupted (Ctrl-C, SIGTERM, SIGHUP) or killed update never loses your work: the first
+three put the project back at once; after a kill, 'update --abort' does.
 """
 )
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
@@ -34,14 +37,26 @@ the file gets conflict markers (or a .rej file) and update exits 1 listing them.
     help="How to leave conflicts.",
 )
 @click.option("-d", "--data", "pairs", multiple=True, metavar="KEY=VALUE", help="Change an answer.")
+@click.option(
+    "--abort", is_flag=True, help="Undo an update that was killed half-way (exact restore)."
+)
 @handle_errors
 def update(
-    path: Path, to: str | None, pretend: bool, conflict: str, pairs: tuple[str, ...]
+    path: Path, to: str | None, pretend: bool, conflict: str, pairs: tuple[str, ...], abort: bool
 ) -> None:
     """Update the project at PATH to a newer template version, keeping your edits."""
     from mlscaffold import answers
     from mlscaffold.errors import ConflictsError
+    from mlscaffold.update import abort as run_abort
     from mlscaffold.update import update as run_update
+
+    if abort:
+        restored = run_abort(path)
+        if restored is None:
+            click.echo("no interrupted update to undo: nothing changed")
+        else:
+            click.echo(f"restored the project exactly as it was before the update ({restored[:8]})")
+        return
 
     result = run_update(
         path,

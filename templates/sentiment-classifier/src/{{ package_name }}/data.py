@@ -213,6 +213,8 @@ def _official(
     data = config.data
     if data.dataset == "csv":
         location = resolve_url(data.source or "", data.url)
+        if location and "://" not in location and not Path(location).expanduser().is_absolute():
+            location = str(paths.root / location)  # relative to the project, like `make`
         if not location:
             raise DataError(
                 "data.source is not set in configs/config.yaml",

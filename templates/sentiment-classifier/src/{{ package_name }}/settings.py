@@ -62,7 +62,7 @@ class ModelSettings(StrictModel):
 
 
 class TrainSettings(StrictModel):
-    n_jobs: int  # parallel cross-validation fits (-1: all cores)
+    n_jobs: int | Literal["auto"]  # parallel cross-validation fits (-1: all cores)
 
 
 class EvaluateSettings(StrictModel):

@@ -18,6 +18,15 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+AUTO_PARALLEL_ROWS = 5_000  # below this, worker start-up costs more than parallel fits save
+
+
+def n_jobs(setting: int | str, rows: int) -> int:
+    if setting == "auto":
+        return -1 if rows >= AUTO_PARALLEL_ROWS else 1
+    return int(setting)
+
+
 def _fit_linear(config: Settings, texts: list[str], labels: list[str]) -> tuple[Any, dict]:
     section = config.model.nbsvm if config.model.type == "nbsvm" else config.model.tfidf
     grid = sorted(section.C_grid)
@@ -28,7 +37,7 @@ def _fit_linear(config: Settings, texts: list[str], labels: list[str]) -> tuple[
         {"clf__C": grid},
         cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed),
         scoring="accuracy",
-        n_jobs=config.train.n_jobs,
+        n_jobs=n_jobs(config.train.n_jobs, len(texts)),
         refit=True,
         verbose=1,
     )
