@@ -19,11 +19,13 @@ ENVS = Path(__file__).resolve().parents[1] / ".test-envs"
 
 
 def requirements(project: Path) -> list[str]:
-    """Runtime and dev dependencies of a generated project (its pyproject.toml)."""
+    """Runtime, dev and MLflow dependencies of a generated project (its pyproject.toml):
+    what its whole test suite needs, the MLflow test included."""
     import tomllib
 
     meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return sorted(meta["dependencies"] + meta.get("optional-dependencies", {}).get("dev", []))
+    extras = meta.get("optional-dependencies", {})
+    return sorted(meta["dependencies"] + extras.get("dev", []) + extras.get("mlflow", []))
 
 
 def env_python(project: Path) -> Path:

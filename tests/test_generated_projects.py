@@ -56,6 +56,15 @@ def test_variant_lints_tests_and_runs_on_the_sample(
     readme = (root / "README.md").read_text(encoding="utf-8")
     assert "**Sample data" in readme and "Not run yet" not in readme
     assert "not a real result" in (root / "MODEL_CARD.md").read_text(encoding="utf-8")
+    done = _run(["make", "help"], root)
+    assert done.returncode == 0 and "train" in done.stdout
+    assert "\033[" not in done.stdout, "no colour codes when not on a terminal"
+
+
+def test_ci_badge_names_the_repository_folder(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "my-sentiment-repo", github_user="octocat")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert "github.com/octocat/my-sentiment-repo/actions/workflows/ci.yml" in readme
 
 
 @pytest.mark.parametrize("python_version", ["3.10", "3.12", "3.13"])
@@ -117,5 +126,3 @@ def test_make_install_then_pipeline(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0 and done.stdout.split("\t")[0] in ("positive", "negative")
-    done = subprocess.run(["make", "help"], cwd=root, capture_output=True, text=True)
-    assert "\033[" not in done.stdout, "no colour codes when not on a terminal"

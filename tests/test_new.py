@@ -288,29 +288,19 @@ def test_an_older_mlscaffold_generates_its_own_version(synthetic_bundles, monkey
     assert yaml.safe_load((dest / ".copier-answers.yml").read_text())["_commit"] == "v1.0.0"
 
 
+def _new_with(tmp_path: Path, pair: str) -> subprocess.CompletedProcess[str]:
+    return run_cli("new", "sentiment-classifier", str(tmp_path / "x"), "--defaults", "-d", pair)
+
+
 @pytest.mark.parametrize("answer", ["project_name", "description", "author_name"])
 def test_bidirectional_overrides_are_refused(tmp_path: Path, answer: str) -> None:
-    done = run_cli(
-        "new",
-        "sentiment-classifier",
-        str(tmp_path / "x"),
-        "--defaults",
-        "-d",
-        f"{answer}=safe\u202etxt.exe",
-    )
+    done = _new_with(tmp_path, f"{answer}=safe\u202etxt.exe")
     assert done.returncode == 2 and "bidirectional" in done.stderr
     assert not (tmp_path / "x").exists()
 
 
 def test_author_name_is_capped(tmp_path: Path) -> None:
-    done = run_cli(
-        "new",
-        "sentiment-classifier",
-        str(tmp_path / "x"),
-        "--defaults",
-        "-d",
-        "author_name=" + "a" * 101,
-    )
+    done = _new_with(tmp_path, "author_name=" + "a" * 101)
     assert done.returncode == 2 and "author_name is too long" in done.stderr
 
 
