@@ -7,6 +7,7 @@ Exit statuses (documented in the README):
   2  the command cannot run as asked: bad option or answer, unknown kind or version,
      not a generated project, destination not empty, repository not clean
   130 interrupted (Ctrl-C); nothing half-made is left behind
+  143 / 129 stopped by SIGTERM / SIGHUP; cleaned up as for Ctrl-C
 """
 
 from __future__ import annotations

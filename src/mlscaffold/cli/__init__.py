@@ -23,7 +23,8 @@ Examples:
   mlscaffold update path/to/project         # exit 1 if conflicts remain
 
 \b
-Exit status: 0 ok; 1 behind / conflicts / failure; 2 bad usage or input; 130 interrupted.
+Exit status: 0 ok; 1 behind / conflicts / failure; 2 bad usage or input; 130 interrupted;
+143/129 stopped by SIGTERM/SIGHUP (cleaned up as for Ctrl-C).
 Shell completion: eval "$(mlscaffold completion bash)"   (or zsh, fish)
 """
 
