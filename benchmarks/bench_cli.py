@@ -49,7 +49,7 @@ def two_version_bundle(tmp: Path) -> Path:
     shutil.copy(ROOT / "src" / "mlscaffold" / "data" / "templates.bundle", bundle)
     templates = tmp / "templates-next"
     shutil.copytree(ROOT / "templates", templates)
-    readme = templates / "_shared" / "README.md.jinja"
+    readme = templates / "_shared" / "project" / "README.md.jinja"
     readme.write_text(readme.read_text() + "\n<!-- a newer template version -->\n")
     release.release("99.0.0", replace=False, bundle=bundle, templates=templates)
     return bundle
@@ -91,6 +91,8 @@ def main() -> None:
                         "--quiet",
                         "-d",
                         "kind=sentiment-classifier",
+                        "-d",
+                        "author_name=Bench",  # mlscaffold offers the git identity; copier asks
                         source,
                         f"c{i}",
                     ],
