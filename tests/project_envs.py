@@ -19,13 +19,16 @@ ENVS = Path(__file__).resolve().parents[1] / ".test-envs"
 
 
 def requirements(project: Path) -> list[str]:
-    """Runtime, dev and MLflow dependencies of a generated project (its pyproject.toml):
-    what its whole test suite needs, the MLflow test included."""
+    """Runtime and dev dependencies of a generated project (its pyproject.toml), plus the
+    optional groups its tests exercise (mlflow; search: Optuna): what the whole suite needs."""
     import tomllib
 
     meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     extras = meta.get("optional-dependencies", {})
-    return sorted(meta["dependencies"] + extras.get("dev", []) + extras.get("mlflow", []))
+    wanted = meta["dependencies"] + extras.get("dev", [])
+    for group in ("mlflow", "search"):
+        wanted += extras.get(group, [])
+    return sorted(wanted)
 
 
 def env_python(project: Path) -> Path:

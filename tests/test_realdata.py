@@ -128,3 +128,75 @@ def test_imdb_accuracy_with_official_checksum(tmp_path: Path, served) -> None:
     print(f"IMDB: test accuracy {report['model']['accuracy']:.4f}, train {seconds:.1f} s")
     assert report["test_rows"] == 25_000
     assert report["model"]["accuracy"] >= 0.915
+
+
+# ---- kaggle-entry -------------------------------------------------------------------------
+
+KAGGLE_STEPS = ("data", "train", "evaluate", "submission")
+
+
+def _run_kaggle(root: Path, package: str) -> dict:
+    python = str(env_python(root))
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    for step in KAGGLE_STEPS:
+        done = subprocess.run(
+            [python, "-m", package, step], cwd=root, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        print(done.stderr.strip().splitlines()[-1] if done.stderr.strip() else done.stdout)
+    return json.loads((root / "models" / "cv.json").read_text())
+
+
+@needs_datasets
+def test_titanic_cv_accuracy(tmp_path: Path) -> None:
+    root = new_project(tmp_path / "titanic", "kaggle-entry", package_name="titanic_entry")
+    raw = root / "data" / "raw"
+    raw.mkdir(parents=True)
+    for name in ("train.csv", "test.csv"):
+        (raw / name).write_bytes((DATASETS / "kaggle-titanic" / name).read_bytes())
+    cv = _run_kaggle(root, "titanic_entry")
+    print(
+        f"Titanic: 5-fold CV accuracy {cv['cv_mean']:.4f} ± {cv['cv_std']:.4f}, {cv['seconds']} s"
+    )
+    assert cv["cv_mean"] >= 0.83 and cv["seconds"] < 30
+    assert cv["baseline_cv_mean"] < 0.63
+    (submission,) = (root / "submissions").glob("*.csv")
+    assert len(submission.read_text().splitlines()) == 419
+
+
+DIABETES = """
+import sys
+import pandas as pd
+from sklearn.datasets import load_diabetes
+data = load_diabetes(as_frame=True).frame.rename(columns={"target": "progression"})
+data.insert(0, "patient", range(1, len(data) + 1))
+train, test = data.iloc[:350], data.iloc[350:]
+raw = sys.argv[1]
+train.to_csv(f"{raw}/train.csv", index=False)
+test.drop(columns=["progression"]).to_csv(f"{raw}/test.csv", index=False)
+pd.DataFrame({"patient": test["patient"], "progression": 150.0}).to_csv(
+    f"{raw}/sample_submission.csv", index=False
+)
+"""
+
+
+@pytest.mark.skipif(not os.environ.get("MLSCAFFOLD_REAL_DATA"), reason="set MLSCAFFOLD_REAL_DATA=1")
+def test_regression_competition_by_answers_alone(tmp_path: Path) -> None:
+    """scikit-learn's diabetes data written out as a competition: no code edited."""
+    root = new_project(
+        tmp_path / "diabetes",
+        "kaggle-entry",
+        package_name="diabetes_entry",
+        competition="diabetes-progression",
+        target_column="progression",
+        id_column="patient",
+        task="regression",
+        metric="rmse",
+    )
+    raw = root / "data" / "raw"
+    raw.mkdir(parents=True)
+    subprocess.run([str(env_python(root)), "-c", DIABETES, str(raw)], check=True)
+    cv = _run_kaggle(root, "diabetes_entry")
+    mean = cv["baseline_cv_mean"]
+    print(f"diabetes: CV RMSE {cv['cv_mean']:.2f} ± {cv['cv_std']:.2f} (mean: {mean:.2f})")
+    assert cv["cv_mean"] < 0.8 * cv["baseline_cv_mean"]

@@ -104,10 +104,29 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="kaggle-entry",
-        title="Kaggle competition entry",
-        summary="tabular baseline with CV and a submission file (planned)",
-        complete=False,
-        reserved=("sklearn", "kaggle", "optuna", "lightgbm"),
+        title="Kaggle competition entry (tabular)",
+        summary="tabular competition: feature engineering, linear baseline and gradient "
+        "boosting with K-fold CV, validated submission, Kaggle CLI; Titanic by default",
+        complete=True,
+        answers=("competition", "target_column", "id_column", "task", "metric"),
+        reserved=("sklearn", "scipy", "kaggle", "optuna", "joblib"),
+        variants=(
+            {},
+            {
+                "competition": "forest-cover-type-prediction",
+                "target_column": "Cover_Type",
+                "id_column": "Id",
+                "task": "multiclass",
+                "metric": "accuracy",
+            },
+            {
+                "competition": "house-prices-advanced-regression-techniques",
+                "target_column": "SalePrice",
+                "id_column": "Id",
+                "task": "regression",
+                "metric": "rmse_log",
+            },
+        ),
     ),
 )
 
