@@ -20,13 +20,14 @@ ENVS = Path(__file__).resolve().parents[1] / ".test-envs"
 
 def requirements(project: Path) -> list[str]:
     """Runtime and dev dependencies of a generated project (its pyproject.toml), plus the
-    optional groups its tests exercise (mlflow; search: Optuna): what the whole suite needs."""
+    optional groups its tests exercise (mlflow; search: Optuna; spark: PySpark, with the
+    machine's Java): what the whole suite needs."""
     import tomllib
 
     meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     extras = meta.get("optional-dependencies", {})
     wanted = meta["dependencies"] + extras.get("dev", [])
-    for group in ("mlflow", "search"):
+    for group in ("mlflow", "search", "spark"):
         wanted += extras.get(group, [])
     return sorted(wanted)
 

@@ -40,6 +40,11 @@ def test_template_questions_are_exactly_the_catalogued_answers() -> None:
 
 
 def test_each_kind_question_file_is_guarded_by_its_kind() -> None:
+    owners: dict[str, str] = {}
+    for path in sorted((TEMPLATES / "_questions").glob("*.yml")):
+        for name in yaml.safe_load(path.read_text()):
+            assert name not in owners, f"{name} is asked by {owners[name]} and {path.stem}"
+            owners[name] = path.stem
     for kind in catalog.available():
         own = yaml.safe_load((TEMPLATES / "_questions" / f"{kind.name}.yml").read_text())
         assert list(own) == list(kind.answers), "the catalogue lists the kind's questions"

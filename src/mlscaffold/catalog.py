@@ -97,10 +97,26 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="recommender",
-        title="Recommender",
-        summary="collaborative filtering on MovieLens-style ratings (planned)",
-        complete=False,
-        reserved=("scipy", "sklearn", "pyspark"),
+        title="Recommender (ratings and top-N)",
+        summary="biased matrix factorisation (ALS) for ratings, EASE for top-N, popularity "
+        "baselines, Spark ALS option; MovieLens 100K/latest-small/1M or your own CSV",
+        complete=True,
+        answers=(
+            "recommender_dataset",
+            "interactions_source",
+            "user_column",
+            "item_column",
+            "rating_column",
+            "timestamp_column",
+        ),
+        reserved=("scipy", "sklearn", "pyspark", "joblib"),
+        variants=(
+            {"recommender_dataset": "ml-100k"},
+            {"recommender_dataset": "ml-latest-small"},
+            {"recommender_dataset": "ml-1m"},
+            {"recommender_dataset": "csv"},
+        ),
+        path_answers=("interactions_source",),
     ),
     Kind(
         name="kaggle-entry",

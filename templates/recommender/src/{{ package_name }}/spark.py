@@ -1,0 +1,64 @@
+"""The scale-out engine: ALS from Spark MLlib (`model.engine: spark`), for ratings that
+outgrow one machine's memory (MovieLens 25M/32M and up). Its factors come back as NumPy
+arrays, so evaluation, `recommend` and the metrics are the very same code."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import ConfigError
+from .model import FactorModel, Index
+from .settings import Settings
+
+
+def fit_als(config: Settings, ratings: pd.DataFrame, index: Index) -> FactorModel:
+    try:
+        from pyspark.ml.recommendation import ALS
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise ConfigError(
+            "model.engine is spark but pyspark is not installed",
+            'pip install -e ".[spark]" (it needs Java 17), or set model.engine: numpy',
+        ) from exc
+    settings = config.model.spark
+    spark = (
+        SparkSession.builder.master(settings.master)
+        .appName("recommender")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .getOrCreate()
+    )
+    try:
+        frame = spark.createDataFrame(
+            ratings[["user", "item", "rating"]].astype({"rating": float}).values.tolist(),
+            ["user", "item", "rating"],
+        )
+        als = ALS(
+            rank=settings.rank,
+            regParam=settings.reg_param,
+            maxIter=settings.max_iter,
+            userCol="user",
+            itemCol="item",
+            ratingCol="rating",
+            seed=config.seed,
+            nonnegative=False,
+        )
+        fitted = als.fit(frame)
+        users = fitted.userFactors.toPandas()
+        items = fitted.itemFactors.toPandas()
+    finally:
+        spark.stop()
+    model = FactorModel(index, settings.rank, settings.reg_param, 0.0, settings.max_iter)
+    model.mean = 0.0  # Spark's ALS has no biases: the factors carry everything
+    model.user_bias, model.item_bias = np.zeros(len(index.users)), np.zeros(len(index.items))
+    model.user_factors = _aligned(users, index.user_rows(users["id"]), len(index.users))
+    model.item_factors = _aligned(items, index.item_cols(items["id"]), len(index.items))
+    return model
+
+
+def _aligned(factors: pd.DataFrame, rows: np.ndarray, size: int) -> np.ndarray:
+    vectors = np.vstack(factors["features"].to_numpy())
+    out = np.zeros((size, vectors.shape[1]))
+    out[rows[rows >= 0]] = vectors[rows >= 0]
+    return out
