@@ -18,6 +18,7 @@ EPILOG_MAIN = """\b
 Examples:
   mlscaffold list
   mlscaffold new sentiment-classifier movie-reviews
+  mlscaffold new kaggle-entry titanic --defaults
   mlscaffold new sentiment-classifier hw1 --defaults -d author_name="Ada" --answers-file cohort.yml
   mlscaffold check path/to/project          # exit 0 up to date, 1 behind
   mlscaffold update path/to/project         # exit 1 if conflicts remain

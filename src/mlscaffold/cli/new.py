@@ -22,6 +22,9 @@ Examples:
   mlscaffold new sentiment-classifier movie-reviews
   mlscaffold new sentiment-classifier hw1 --defaults -d sentiment_dataset=sst2
   mlscaffold new sentiment-classifier hw1 --answers-file cohort-2026.yml --vcs-ref 0.2.0
+  mlscaffold new recommender movies --defaults -d recommender_dataset=ml-1m
+  mlscaffold new kaggle-entry diabetes --defaults -d competition=my-diabetes \\
+      -d target_column=progression -d id_column=patient -d task=regression -d metric=rmse
 \b
 Answers: -d and --answers-file take the questions' names (project_name, package_name,
 description, author_name, author_email, github_user, license, python_version and each
