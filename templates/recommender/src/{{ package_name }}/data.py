@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from .datameta import DataMeta, checksum
-from .download import DownloadError, download, resolve_url
+from .download import DownloadError, download, resolve_url, user_file
 from .errors import DataError
 from .paths import Paths
 from .settings import Settings
@@ -134,23 +134,10 @@ def validate(ratings: pd.DataFrame, what: str) -> pd.DataFrame:
 def _official(config: Settings, paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame, str, Path]:
     data = config.data
     if data.dataset == "csv":
-        location = resolve_url(data.source or "", data.url)
-        if not location:
-            raise DataError(
-                "data.source is not set in configs/config.yaml",
-                "point it at your interactions CSV (path or URL), or run on the bundled "
-                "sample: make all SAMPLE=1",
-            )
-        if location.startswith(("http://", "https://")):
-            name = location.rstrip("/").rsplit("/", 1)[-1] or "interactions.csv"
-            location = str(
-                download(location, paths.raw / name, data.checksum, retries=data.retries,
-                         timeout=data.timeout_seconds)
-            )  # fmt: skip
-        elif not Path(location).expanduser().is_absolute():
-            location = str(paths.root / location)
+        path = user_file(data.source, data, paths.root, "interactions.csv", "your interactions CSV")
+        location = str(path)
         ratings, items = read_interactions(location, config)
-        return ratings, items, f"your file ({data.source or location})", Path(location)
+        return ratings, items, f"your file ({data.source or location})", path
     source = SOURCES[data.dataset]
     url = resolve_url(source.url, data.url)
     _log(f"downloading {source.name} from {url}")

@@ -31,6 +31,7 @@ def fit_als(config: Settings, ratings: pd.DataFrame, index: Index) -> FactorMode
         .appName("recommender")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "false")  # no pyarrow needed
         .getOrCreate()
     )
     try:

@@ -19,7 +19,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from .datameta import DataMeta, checksum
-from .download import SAMPLE_HINT, DownloadError, download, resolve_url
+from .download import SAMPLE_HINT, DownloadError, download, resolve_url, user_file
 from .errors import DataError
 from .paths import Paths
 from .settings import Settings
@@ -212,28 +212,10 @@ def _official(
     """The real dataset: (train or all rows, official test split or None, name, file read)."""
     data = config.data
     if data.dataset == "csv":
-        location = resolve_url(data.source or "", data.url)
-        if location and "://" not in location and not Path(location).expanduser().is_absolute():
-            location = str(paths.root / location)  # relative to the project, like `make`
-        if not location:
-            raise DataError(
-                "data.source is not set in configs/config.yaml",
-                "point it at your CSV/TSV file (path or URL), or run on the bundled sample: "
-                "make all SAMPLE=1",
-            )
-        if location.startswith(("http://", "https://")):
-            name = location.rstrip("/").rsplit("/", 1)[-1] or "dataset.csv"
-            location = str(
-                download(
-                    location,
-                    paths.raw / name,
-                    data.checksum,
-                    retries=data.retries,
-                    timeout=data.timeout_seconds,
-                )
-            )
+        path = user_file(data.source, data, paths.root, "dataset.csv", "your CSV/TSV file")
+        location = str(path)
         frame = read_table(location, data.text_column, data.label_column)
-        return frame, None, f"your file ({data.source or location})", Path(location)
+        return frame, None, f"your file ({data.source or location})", path
     source = SOURCES[data.dataset]
     url = resolve_url(source.url, data.url)
     checksum_wanted = data.checksum or source.checksum
