@@ -13,7 +13,10 @@ from pathlib import Path
 from .download import SAMPLE_HINT
 from .errors import DataError
 
-INSTALL_HINT = 'install it with: pip install -e ".[kaggle]"'
+INSTALL_HINT = (
+    'install it with pip install -e ".[kaggle]", or put train.csv and test.csv (or the zip '
+    "Kaggle gives) in data/raw/"
+)
 
 
 class KaggleError(DataError):
