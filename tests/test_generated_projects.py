@@ -77,6 +77,15 @@ def test_every_python_version_lints_clean(tmp_path: Path, python_version: str) -
         assert done.returncode == 0, done.stdout + done.stderr
 
 
+def test_longest_package_name_lints_clean(tmp_path: Path, variant: tuple[str, dict]) -> None:
+    """Names are spliced into imports and commands: a 40-character package must still fit."""
+    kind, answers = variant
+    root = new_project(tmp_path / "project", kind, **{**answers, "package_name": "p" * 40})
+    for check in (["check", "."], ["format", "--check", "."]):
+        done = _run([sys.executable, "-m", "ruff", *check], root)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_license_choices(tmp_path: Path) -> None:
     texts = {"MIT": "MIT License", "Apache-2.0": "Apache License", "BSD-3-Clause": "BSD 3-Clause"}
     for license_id, marker in texts.items():

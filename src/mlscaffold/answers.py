@@ -41,7 +41,3 @@ def load_file(path: Path, keep_private: bool = False) -> dict[str, Any]:
         raise UsageError(f"answers file {path} must hold a mapping of question: answer")
     # Copier's private keys (_src_path, _commit) belong to a project, not to a preset.
     return {str(k): v for k, v in loaded.items() if keep_private or not str(k).startswith("_")}
-
-
-def unknown_keys(data: dict[str, Any], questions: set[str]) -> list[str]:
-    return sorted(set(data) - questions)

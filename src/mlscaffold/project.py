@@ -40,10 +40,6 @@ class Project:
     def kind(self) -> str:
         return str(self.answers.get("kind", "?"))
 
-    @property
-    def public_answers(self) -> dict[str, Any]:
-        return {k: v for k, v in self.answers.items() if not k.startswith("_")}
-
 
 def _read_answers(answers_path: Path) -> dict[str, Any]:
     restore = f"restore it from git history: git checkout -- {ANSWERS_FILE}"

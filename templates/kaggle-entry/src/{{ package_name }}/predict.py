@@ -4,15 +4,15 @@ sample_submission.csv, and sent with the Kaggle CLI."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import kaggle_cli
-from .data import load
+from .data import Competition, load
 from .errors import DataError
 from .paths import Paths
 from .runs import git_state
@@ -22,25 +22,28 @@ from .train import CV_FILE
 PROBABILITY_METRICS = {"roc_auc", "log_loss"}
 
 
-def build(config: Settings, paths: Paths) -> pd.DataFrame:
+def _cv(paths: Paths) -> dict[str, Any]:
+    return json.loads((paths.models / CV_FILE).read_text(encoding="utf-8"))
+
+
+def build(config: Settings, paths: Paths, competition: Competition | None = None) -> pd.DataFrame:
     """id + prediction: labels (accuracy), probabilities (roc_auc, log_loss) or values."""
     comp = config.competition
     predictions_path = paths.models / "test_predictions.npy"
     if not predictions_path.is_file():
         raise FileNotFoundError(f"{predictions_path} not found: run `make train` first")
     prediction = np.load(predictions_path)
-    cv = json.loads((paths.models / CV_FILE).read_text(encoding="utf-8"))
-    test = load(paths, comp).test
-    frame = pd.DataFrame({comp.id: test[comp.id]})
+    competition = competition or load(paths, comp)
+    frame = pd.DataFrame({comp.id: competition.test[comp.id]})
     if comp.task == "regression":
         frame[comp.target] = prediction
     elif comp.metric in PROBABILITY_METRICS and comp.task == "binary":
         frame[comp.target] = prediction[:, 1]
     elif comp.metric in PROBABILITY_METRICS:
-        for index, label in enumerate(cv["classes"]):
+        for index, label in enumerate(_cv(paths)["classes"]):
             frame[str(label)] = prediction[:, index]
     else:
-        classes = pd.read_csv(paths.processed / "train.csv")[comp.target].sort_values().unique()
+        classes = competition.train[comp.target].sort_values().unique()
         if comp.task == "binary":
             frame[comp.target] = classes[
                 (prediction[:, 1] >= config.submission.threshold).astype(int)
@@ -88,12 +91,11 @@ def validate(
 
 
 def write(config: Settings, paths: Paths) -> Path:
-    frame = build(config, paths)
-    sample_path = paths.processed / "sample_submission.csv"
-    labels = set(pd.read_csv(paths.processed / "train.csv")[config.competition.target])
-    sample = pd.read_csv(sample_path) if sample_path.is_file() else None
-    validate(frame, sample, config, labels)
-    cv = json.loads((paths.models / CV_FILE).read_text(encoding="utf-8"))
+    competition = load(paths, config.competition)
+    frame = build(config, paths, competition)
+    labels = set(competition.train[config.competition.target])
+    validate(frame, competition.sample_submission, config, labels)
+    cv = _cv(paths)
     folder = paths.root / "submissions"
     folder.mkdir(exist_ok=True)
     path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-cv{cv['cv_mean']:.4f}.csv"
@@ -101,27 +103,17 @@ def write(config: Settings, paths: Paths) -> Path:
     return path
 
 
-def _dirty(root: Path) -> bool:
-    done = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done.returncode == 0 and bool(done.stdout.strip())
-
-
 def submit(config: Settings, paths: Paths, allow_dirty: bool = False) -> str:
     """Validate, then `kaggle competitions submit` with the CV score and commit as message."""
-    if _dirty(paths.root) and not allow_dirty:
+    state = git_state(paths.root)
+    if state["dirty"] and not allow_dirty:
         raise DataError(
             "the working tree has uncommitted changes: the submission would not match a commit",
             "commit first, or pass --allow-dirty",
         )
     path = write(config, paths)
-    cv = json.loads((paths.models / CV_FILE).read_text(encoding="utf-8"))
-    commit = (git_state(paths.root)["commit"] or "no-commit")[:8]
+    cv = _cv(paths)
+    commit = (state["commit"] or "no-commit")[:8]
     message = f"CV {cv['metric']} {cv['cv_mean']:.4f} ± {cv['cv_std']:.4f} | commit {commit}"
     slug = config.competition.slug
     kaggle_cli.submit(slug, path, message, timeout=max(60.0, config.data.timeout_seconds * 10))
