@@ -89,11 +89,20 @@ KINDS: tuple[Kind, ...] = (
     ),
     Kind(
         name="image-classifier",
-        title="Image classifier",
-        summary="PyTorch CNN on Fashion-MNIST-style images (planned)",
-        complete=False,
-        reserved=("torch", "torchvision", "onnx", "onnxruntime", "PIL"),
+        title="Image classifier (PyTorch)",
+        summary="PyTorch CNN (ResNet-18 fine-tuning option) with augmentation, early stopping, "
+        "DDP via torchrun and ONNX export; Fashion-MNIST, MNIST, CIFAR-10 or your own folders",
+        complete=True,
+        answers=("image_dataset", "image_folder"),
+        reserved=("torch", "torchvision", "onnx", "onnxruntime", "PIL", "sklearn", "scipy"),
+        variants=(
+            {"image_dataset": "fashion-mnist"},
+            {"image_dataset": "mnist"},
+            {"image_dataset": "cifar10"},
+            {"image_dataset": "folder"},
+        ),
         heavy=True,
+        path_answers=("image_folder",),
     ),
     Kind(
         name="recommender",
