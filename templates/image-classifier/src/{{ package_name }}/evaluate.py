@@ -66,7 +66,13 @@ def per_class(truth: np.ndarray, probs: np.ndarray, classes: list[str]) -> list[
         truth, probs.argmax(axis=1), labels=list(range(len(classes))), zero_division=0
     )
     return [
-        {"class": name, "precision": float(p), "recall": float(r), "f1": float(f), "support": int(n)}
+        {
+            "class": name,
+            "precision": float(p),
+            "recall": float(r),
+            "f1": float(f),
+            "support": int(n),
+        }
         for name, p, r, f, n in zip(classes, precision, recall, f1, support, strict=True)
     ]
 
@@ -92,32 +98,51 @@ def _labels(dataset: Dataset) -> np.ndarray:
     return np.asarray(dataset.labels)  # type: ignore[attr-defined]
 
 
-def draw(paths: Paths, sets: dict[str, Dataset], classes: list[str], truth, probs) -> list:  # noqa: ANN001
-    out = paths.figures
-    names = np.array(classes)
-    drawn = [("Confusion matrix", plots.confusion_matrix(
-        names[truth], names[probs.argmax(axis=1)], classes, out / "confusion_matrix.png"))]
+def draw(
+    paths: Paths,
+    sets: dict[str, Dataset],
+    classes: list[str],
+    truth: np.ndarray,
+    probs: np.ndarray,
+) -> list[tuple[str, str]]:
+    """Every figure of the evaluation: (title, path from the project root)."""
+    out, names, predicted = paths.figures, np.array(classes), probs.argmax(axis=1)
+    drawn = [
+        (
+            "Confusion matrix",
+            plots.confusion_matrix(
+                names[truth], names[predicted], classes, out / "confusion_matrix.png"
+            ),
+        )
+    ]
     history_file = paths.models / HISTORY
     if history_file.is_file():
         history = json.loads(history_file.read_text(encoding="utf-8"))
-        drawn.append(("Learning curves", figures.learning_curves(history, out / "learning_curves.png")))
+        curves = figures.learning_curves(history, out / "learning_curves.png")
+        drawn.append(("Learning curves", curves))
     wrong = confident_mistakes(truth, probs, 18)
     if wrong:
-        drawn.append(("Most confidently wrong", figures.image_grid(
+        captions = [
+            f"true {classes[truth[i]]}\npred {classes[predicted[i]]} {probs[i].max():.2f}"
+            for i in wrong
+        ]
+        grid = figures.image_grid(
             [raw_image(sets["test"], i) for i in wrong],
-            [f"true {classes[truth[i]]}\npred {classes[probs[i].argmax()]} {probs[i].max():.2f}"
-             for i in wrong],
+            captions,
             out / "confident_mistakes.png",
             "Most confidently wrong test images",
-        )))
+        )
+        drawn.append(("Most confidently wrong", grid))
     train_labels = _labels(sets["train"])
-    chosen = examples_per_class(train_labels, len(classes), 6)
-    drawn.append(("Training images per class", figures.image_grid(
+    chosen = examples_per_class(train_labels, len(classes), 5)
+    grid = figures.image_grid(
         [raw_image(sets["train"], i) for i in chosen],
         [classes[train_labels[i]] for i in chosen],
         out / "examples.png",
         "Training images, by class",
-    )))
+        columns=5,
+    )
+    drawn.append(("Training images per class", grid))
     return [(title, path.relative_to(paths.root).as_posix()) for title, path in drawn]
 
 
