@@ -8,12 +8,19 @@ set, in this test session and later ones (the key is a hash of the requirements)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: tests run one at a time there
+    fcntl = None  # type: ignore[assignment]
 
 ENVS = Path(__file__).resolve().parents[1] / ".test-envs"
 
@@ -32,6 +39,20 @@ def requirements(project: Path) -> list[str]:
     return sorted(wanted)
 
 
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One builder per environment when tests run in parallel (pytest -n): the others wait."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def env_python(project: Path) -> Path:
     """The python of an environment holding exactly the project's requirements."""
     wanted = requirements(project)
@@ -40,6 +61,13 @@ def env_python(project: Path) -> Path:
     python = env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if (env / ".ready").is_file():
         return python
+    with _locked(ENVS / f"{key}.lock"):
+        if not (env / ".ready").is_file():
+            _build(env, python, wanted)
+    return python
+
+
+def _build(env: Path, python: Path, wanted: list[str]) -> None:
     shutil.rmtree(env, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
     done = subprocess.run(
@@ -53,4 +81,3 @@ def env_python(project: Path) -> Path:
             f"installing {wanted} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
         )
     (env / ".ready").write_text("\n".join(wanted) + "\n")
-    return python

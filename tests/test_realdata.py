@@ -241,3 +241,84 @@ def test_movielens_100k_rating_and_ranking(tmp_path: Path, served) -> None:
     assert trained["cv_rmse"] <= 0.92
     assert model["ndcg@10"] > baseline["ndcg@10"]
     assert random["model"]["ndcg@10"] > random["baseline"]["ndcg@10"]
+
+
+# ---- image classifier ------------------------------------------------------------------------
+
+
+def _run_image_steps(root: Path, package: str, *overrides: str) -> None:
+    python, env = str(env_python(root)), {**os.environ, "PYTHONPATH": str(root / "src")}
+    for step in ("data", "train", "evaluate"):
+        done = subprocess.run(
+            [python, "-m", package, step, *overrides],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        print(done.stderr.strip().splitlines()[-1])
+
+
+@pytest.mark.skipif(
+    not os.environ.get("MLSCAFFOLD_FULL_MATRIX"), reason="needs PyTorch: MLSCAFFOLD_FULL_MATRIX=1"
+)
+@needs_datasets
+def test_fashion_mnist_default_config(tmp_path: Path, served) -> None:
+    """The full 60k/10k Fashion-MNIST from 127.0.0.1 in torchvision's layout; the default
+    config must reach 0.92 test accuracy within 10 minutes of training on 2 CPU cores."""
+    folder, base = served
+    checksums = {}
+    for path in (DATASETS / "fashion-mnist").glob("*-ubyte.gz"):
+        (folder / path.name).write_bytes(path.read_bytes())
+        checksums[path.name] = "md5:" + hashlib.md5(path.read_bytes()).hexdigest()  # recompressed
+    root = new_project(tmp_path / "fashion", "image-classifier", package_name="fashion")
+    config_path = root / "configs" / "config.yaml"
+    config = yaml.safe_load(config_path.read_text())
+    config["data"].update(url=base, checksum=checksums)
+    config_path.write_text(yaml.safe_dump(config))
+    _run_image_steps(root, "fashion")
+    (run,) = (root / "runs").iterdir()
+    trained = json.loads((run / "metrics.json").read_text())["train"]
+    model = json.loads((root / "reports" / "metrics.json").read_text())["model"]
+    print(
+        f"Fashion-MNIST: test accuracy {model['accuracy']:.4f}, macro F1 {model['macro_f1']:.4f}, "
+        f"{trained['epochs_run']} epochs, {trained['seconds_per_epoch']:.1f} s/epoch, "
+        f"train {trained['train_seconds']:.0f} s"
+    )
+    assert model["accuracy"] >= 0.92
+    assert trained["train_seconds"] <= 600
+
+
+@pytest.mark.skipif(
+    not os.environ.get("MLSCAFFOLD_FULL_MATRIX"), reason="needs PyTorch: MLSCAFFOLD_FULL_MATRIX=1"
+)
+@pytest.mark.skipif(not os.environ.get("MLSCAFFOLD_REAL_DATA"), reason="set MLSCAFFOLD_REAL_DATA=1")
+def test_folder_of_real_digits(tmp_path: Path) -> None:
+    """Real handwritten digits (scikit-learn's copy of the UCI set, 1,797 images) written as a
+    class-per-folder tree of PNGs, as a user's own images would be."""
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    folder = tmp_path / "digits"
+    for n, (image, label) in enumerate(zip(digits.images, digits.target, strict=True)):
+        (folder / f"digit_{label}").mkdir(parents=True, exist_ok=True)
+        pixels = (image * 255 / 16).astype(np.uint8)
+        Image.fromarray(pixels).resize((32, 32)).save(folder / f"digit_{label}" / f"{n}.png")
+    (folder / "digit_3" / "truncated.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    root = new_project(
+        tmp_path / "mine",
+        "image-classifier",
+        package_name="mine",
+        image_dataset="folder",
+        image_folder=str(folder),
+    )
+    _run_image_steps(root, "mine", "data.image_size=32", "data.channels=1")
+    report = json.loads((root / "reports" / "metrics.json").read_text())
+    model, baseline = report["model"], report["baseline"]
+    print(f"digits folder: accuracy {model['accuracy']:.4f} vs {baseline['accuracy']:.4f}")
+    assert report["data"]["details"]["skipped"] == 1
+    assert model["accuracy"] >= 0.9 and model["accuracy"] > baseline["accuracy"] + 0.5

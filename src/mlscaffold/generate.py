@@ -30,6 +30,8 @@ class NewRequest:
     version: str | None = None
     git: bool = True
     force: bool = False
+    # files to add before the first commit (cohort mode: the grading workflow and rubric)
+    add_files: Callable[[Path], None] | None = None
 
 
 @dataclass
@@ -63,7 +65,7 @@ def _move_into_place(built: Path, dest: Path) -> None:
         shutil.copytree(built, dest, dirs_exist_ok=True)  # --force into a non-empty folder
 
 
-def _own_version() -> str:
+def own_version() -> str:
     own = source.newest(source.shipped_bundle())
     if own is None:
         raise MlscaffoldError("this mlscaffold's template bundle holds no version: reinstall it")
@@ -104,7 +106,7 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
     src = source.ensure_user_source(progress)
     # Each mlscaffold generates its own template version, even when a newer mlscaffold has
     # refreshed the per-user bundle with later ones.
-    version = source.resolve(request.version or _own_version(), src)
+    version = source.resolve(request.version or own_version(), src)
     created = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
     dest.parent.mkdir(parents=True, exist_ok=True)
     for stale in staging.remove_stale(dest.parent):
@@ -124,6 +126,8 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
             )
             _check_paths(request.kind, rendered.answers, dest)
             answers = rendered.answers
+            if request.add_files:
+                request.add_files(target)
             files = sum(1 for p in target.rglob("*") if p.is_file())
             committed = request.git and not git.is_repository_root(dest)
             if committed:

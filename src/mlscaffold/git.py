@@ -83,6 +83,11 @@ def identity(path: Path) -> dict[str, str]:
 def init_and_commit(path: Path, message: str, fallback_name: str, fallback_email: str) -> None:
     """`git init`, add everything, first commit; the answers' author when no identity is set."""
     run("-c", "init.defaultBranch=main", "init", "--quiet", str(path))
+    commit_all(path, message, fallback_name, fallback_email)
+
+
+def commit_all(path: Path, message: str, fallback_name: str = "", fallback_email: str = "") -> None:
+    """Add everything and commit, as the configured identity or else the fallback author."""
     configured = identity(path)
     name = (
         os.environ.get("GIT_AUTHOR_NAME")

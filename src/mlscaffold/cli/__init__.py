@@ -38,6 +38,9 @@ COMMANDS = {
     "update": LazyCommand(
         "mlscaffold.cli.update", "update", "Update a project to a newer template, keeping edits."
     ),
+    "cohort": LazyCommand(
+        "mlscaffold.cli.cohort", "cohort", "One assignment for a class: generate, grade, update."
+    ),
     "completion": LazyCommand(
         "mlscaffold.cli.completion", "completion", "Print the shell completion script."
     ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -11,6 +11,9 @@ from .config import DownloadSettings, ProjectSettings, StrictModel
 
 class DataSettings(DownloadSettings):
     dataset: Literal["fashion-mnist", "mnist", "cifar10", "folder"]
+    # a mirror holding other files than torchvision's (recompressed, say): their checksums,
+    # "md5:..."/"sha256:..."; MNIST and Fashion-MNIST: a mapping {file name: checksum}
+    checksum: str | dict[str, str] | None
     # folder only: your images, one sub-folder per class (relative to the project, or absolute)
     source: str | None
     # where torchvision's files are kept (null: data/raw); the environment variable wins
@@ -45,7 +48,9 @@ class TrainSettings(StrictModel):
     weight_decay: float = Field(ge=0)
     label_smoothing: float = Field(ge=0, lt=1)
     patience: int = Field(ge=1)  # stop after this many epochs without a better validation loss
-    workers: int = Field(ge=0)  # DataLoader worker processes (0: load in the main process)
+    # DataLoader worker processes; auto: none on a CPU (measured fastest: the cores are
+    # busy training), up to 8 with a GPU
+    workers: Annotated[int, Field(ge=0)] | Literal["auto"]
     device: Literal["auto", "cpu", "cuda", "mps"]  # auto: CUDA, then Apple MPS, then CPU
     mixed_precision: bool  # float16 autocast, on CUDA only
     deterministic: bool  # bit-identical runs at some cost in speed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import time
 from typing import Any
@@ -29,6 +30,8 @@ from .seeding import seed_everything
 from .settings import Settings
 
 CHECKPOINT = "checkpoint.pt"
+# NHWC: convolutions run about a quarter faster on CPUs (and use tensor cores on GPUs)
+FAST_LAYOUT = torch.channels_last
 HISTORY = "history.json"
 
 
@@ -50,6 +53,8 @@ def loader(
         else None
     )
     workers = config.train.workers
+    if workers == "auto":
+        workers = 0 if context.device.type == "cpu" else min(8, os.cpu_count() or 1)
     return DataLoader(
         dataset,
         batch_size=batch_size,
@@ -81,7 +86,7 @@ def run_epoch(
     bar = tqdm(batches, desc=description, leave=False, disable=None if context.main else True)
     with torch.set_grad_enabled(training):
         for images, labels in bar:
-            images = images.to(context.device, non_blocking=True)
+            images = images.to(context.device, memory_format=FAST_LAYOUT, non_blocking=True)
             labels = labels.to(context.device, non_blocking=True)
             with torch.autocast("cuda", dtype=torch.float16, enabled=amp):
                 logits = network(images)
@@ -126,7 +131,9 @@ def _train(config: Settings, paths: Paths, context: distributed.Context) -> dict
     classes, sets = load_splits(config, meta, paths)
     spec = image_spec(config, meta.details)
     arch = model.describe(config, len(classes), spec["channels"])
-    network = model.build(arch, pretrained=config.model.pretrained).to(context.device)
+    network = model.build(arch, pretrained=config.model.pretrained).to(
+        context.device, memory_format=FAST_LAYOUT
+    )
     if context.distributed:
         ids = [context.device.index] if context.device.type == "cuda" else None
         network = DistributedDataParallel(network, device_ids=ids)

@@ -1,0 +1,182 @@
+"""`mlscaffold cohort`: one assignment, many student repositories."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from mlscaffold.cli.output import handle_errors, say
+
+JOBS = click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Repositories worked on in parallel.",
+)
+
+
+@click.group(
+    epilog="""\b
+Examples:
+  mlscaffold cohort init hw1 --kind sentiment-classifier -d sentiment_dataset=sst2
+  mlscaffold cohort new hw1 --roster hw1/roster.csv --out repos --jobs 4
+  mlscaffold cohort new hw1 --roster hw1/roster.csv --out repos \\
+      --remote 'git@github.com:my-course/hw1-{github_user}.git'
+  mlscaffold cohort status repos --cohort hw1
+  mlscaffold cohort grade hw1 repos --jobs 2 --timeout 600
+  mlscaffold cohort update repos --to 0.3.0 --push
+\b
+Every bulk command shows progress, survives a failure in any one repository, and can be
+re-run safely: what is done is skipped. Exit status 1 when a repository needs attention.
+"""
+)
+def cohort() -> None:
+    """One assignment for a whole class: generate, grade and update student repositories."""
+
+
+@cohort.command(
+    epilog="""\b
+Writes FOLDER/cohort.yml (kind, locked answers, pinned template version), an example
+FOLDER/roster.csv, FOLDER/grading/rubric.yml, an example hidden test in
+FOLDER/grading/tests/ and FOLDER/grading/data/ for hidden evaluation data.
+"""
+)
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--kind", required=True, help="Kind of project (mlscaffold list).")
+@click.option("-d", "--data", "pairs", multiple=True, metavar="KEY=VALUE", help="A locked answer.")
+@click.option("--version", "version", metavar="VERSION", help="Template version to pin.")
+@handle_errors
+def init(folder: Path, kind: str, pairs: tuple[str, ...], version: str | None) -> None:
+    """Create an assignment in FOLDER."""
+    from mlscaffold import answers
+    from mlscaffold.cohort import bulk
+
+    preset = bulk.init(folder, kind, answers.parse_pairs(pairs), version)
+    click.echo(f"assignment {preset.assignment}: {preset.kind}, template {preset.version}")
+    click.echo(f"edit {folder}/roster.csv and {folder}/grading/rubric.yml, then:")
+    click.echo(f"  mlscaffold cohort new {folder} --roster {folder}/roster.csv --out repos")
+
+
+@cohort.command(name="new")
+@click.argument("assignment", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option(
+    "--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False), required=True
+)
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True)
+@click.option(
+    "--remote",
+    metavar="URL_TEMPLATE",
+    help="Set and push a remote, e.g. git@host:org/hw1-{github_user}.git "
+    "({github_user}, {student_id}, {handle}, {assignment}).",
+)
+@JOBS
+@handle_errors
+def new_repos(
+    assignment: Path, roster_path: Path, out: Path, remote: str | None, jobs: int
+) -> None:
+    """One repository per student of the roster, in OUT."""
+    from mlscaffold.cohort import bulk
+
+    outcomes = bulk.new(assignment, roster_path, out, remote, jobs, say)
+    failed = [o for o in outcomes if o.error]
+    click.echo(f"{len(outcomes) - len(failed)} ready, {len(failed)} failed")
+    for outcome in failed:
+        click.echo(f"  {outcome.item.dest.name}: {outcome.error}")
+    if failed:
+        raise SystemExit(1)
+
+
+@cohort.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option(
+    "--cohort",
+    "assignment",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="The assignment folder (default: each repository's own record).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@handle_errors
+def status(folder: Path, assignment: Path | None, as_json: bool) -> None:
+    """Per repository: template version, behind?, last commit, dirty?, locked answers changed?"""
+    from mlscaffold.cohort import bulk
+
+    rows = bulk.status(folder, assignment, 1)
+    if as_json:
+        click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
+    else:
+        click.echo(
+            f"{'repository':<28} {'version':<8} {'state':<10} {'dirty':<5}  last commit / problem"
+        )
+        for row in rows:
+            note = row.problem or row.last_commit or ""
+            if row.changed_answers:
+                note = f"LOCKED ANSWERS CHANGED: {', '.join(row.changed_answers)}; {note}"
+            click.echo(
+                f"{row.repo:<28} {row.version or '-':<8} {row.state or '-':<10} "
+                f"{'yes' if row.dirty else 'no':<5}  {note}"
+            )
+    if any(row.needs_attention for row in rows):
+        raise SystemExit(1)
+
+
+@cohort.command(
+    epilog="""\b
+Not a security sandbox: student code runs as you, without your environment variables, with
+a HOME and temp folder of its own. For untrusted code run it in a container, e.g.
+  docker run --rm --network none -v "$PWD:/work" -w /work python:3.11 \\
+      sh -c 'pip install mlscaffold-cli && mlscaffold cohort grade hw1 repos'
+"""
+)
+@click.argument("assignment", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@JOBS
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1),
+    default=900,
+    show_default=True,
+    help="Seconds per repository; past it, a zero with the reason.",
+)
+@click.option(
+    "--python",
+    "python",
+    metavar="PATH",
+    help="Python with the project's dependencies (default: this one).",
+)
+@handle_errors
+def grade(assignment: Path, folder: Path, jobs: int, timeout: float, python: str | None) -> None:
+    """Grade every student's repository: ASSIGNMENT/grades.csv and ASSIGNMENT/feedback/."""
+    from mlscaffold.cohort import bulk
+
+    grades, table = bulk.grade(assignment, folder, jobs, timeout, python, say)
+    for row in grades:
+        result = row.problem or f"{row.total:g} / {row.max:g}"
+        click.echo(f"{row.student.student_id:<12} {row.student.handle:<24} {result}")
+    click.echo(f"wrote {table} and {assignment / 'feedback'}/")
+
+
+@cohort.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--to", "to", metavar="VERSION", required=True, help="Template version.")
+@click.option("--branch", metavar="NAME", help="Branch to update on (default: template-VERSION).")
+@click.option("--push", is_flag=True, help="Push the branch to origin.")
+@JOBS
+@handle_errors
+def update(folder: Path, to: str, branch: str | None, push: bool, jobs: int) -> None:
+    """Update every repository on a branch; dirty ones are skipped and listed."""
+    from mlscaffold.cohort import bulk
+
+    outcomes = bulk.update(folder, to, branch, push, jobs, say)
+    attention = 0
+    for outcome in outcomes:
+        state = f"error: {outcome.error}" if outcome.error else outcome.result.state
+        detail = "" if outcome.error else ", ".join(outcome.result.detail)
+        attention += bool(outcome.error or outcome.result.needs_attention)
+        click.echo(f"{outcome.item.repo.name:<28} {state:<12} {detail}")
+    click.echo(f"{len(outcomes)} repositories, {attention} need attention")
+    if attention:
+        raise SystemExit(1)

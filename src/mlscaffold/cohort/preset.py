@@ -1,0 +1,169 @@
+"""An assignment folder: cohort.yml (kind, locked answers, pinned version), the roster and
+grading/ (rubric, hidden tests, hidden data). `init` writes a working example of each."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from mlscaffold import catalog
+from mlscaffold.cohort import roster
+from mlscaffold.errors import UsageError
+
+PRESET = "cohort.yml"
+ROSTER = "roster.csv"
+GRADING = "grading"
+RUBRIC = "rubric.yml"
+# answers that come from each student's roster row, never from the preset
+STUDENT_ANSWERS = ("author_name", "author_email", "github_user", "repository_name")
+
+DEFAULT_RUBRIC = """\
+# Points per check. Items with `hidden: true` run only on the instructor's machine
+# (`mlscaffold cohort grade`); the others also run in each student's repository on every
+# push (.github/workflows/grade.yml). Checks: pytest (optional `node`), lint, pipeline,
+# beats_baseline (the headline metric), metric (`expr: "model.accuracy >= 0.85"`: KEY OP
+# NUMBER-or-KEY, keys read from the reports/metrics.json the grader's own run wrote).
+items:
+  - name: Tests pass
+    points: 20
+    check: pytest
+  - name: Lint clean
+    points: 10
+    check: lint
+  - name: Pipeline runs (data, train, evaluate)
+    points: 20
+    check: pipeline
+  - name: Model beats the baseline on the headline metric
+    points: 20
+    check: beats_baseline
+  - name: Hidden tests
+    points: 30
+    check: pytest
+    hidden: true
+"""
+
+HIDDEN_TEST = '''\
+"""Hidden tests: they live in the assignment's grading/tests/ and never enter a student
+repository; `mlscaffold cohort grade` copies them into tests/hidden/ of a throwaway copy,
+after the pipeline has run there."""
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_metrics_have_the_expected_shape() -> None:
+    report = json.loads((ROOT / "reports" / "metrics.json").read_text())
+    assert {{"model", "baseline", "data"}} <= set(report)
+    assert report["data"]["rows"] > 0
+
+
+def test_a_run_was_recorded() -> None:
+    assert any((ROOT / "runs").glob("*/run.json"))
+'''
+
+
+class PresetError(UsageError):
+    """cohort.yml is missing or wrong."""
+
+
+@dataclass
+class Preset:
+    assignment: str
+    kind: str
+    version: str
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    def repo_name(self, student: roster.Student) -> str:
+        return f"{self.assignment}-{student.handle}"
+
+    def student_answers(self, student: roster.Student) -> dict[str, Any]:
+        answers = dict(self.answers)
+        answers.update(author_name=student.name, author_email=student.email)
+        answers["github_user"] = student.github_user
+        if student.github_user:
+            answers["repository_name"] = self.repo_name(student)
+        return answers
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "assignment": self.assignment,
+            "kind": self.kind,
+            "version": self.version,
+            "answers": self.answers,
+        }
+
+
+def read(folder: Path) -> Preset:
+    path = folder / PRESET
+    if not path.is_file():
+        raise PresetError(
+            f"{path} not found",
+            "create the assignment first: mlscaffold cohort init FOLDER --kind KIND",
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise PresetError(f"{path} is not valid YAML") from exc
+    if not isinstance(raw, dict) or not all(
+        raw.get(key) for key in ("assignment", "kind", "version")
+    ):
+        raise PresetError(
+            f"{path} needs assignment, kind and version", "see mlscaffold cohort init"
+        )
+    catalog.get(str(raw["kind"]))
+    answers = raw.get("answers") or {}
+    if not isinstance(answers, dict):
+        raise PresetError(f"{path}: answers must be a mapping")
+    return Preset(str(raw["assignment"]), str(raw["kind"]), str(raw["version"]), answers)
+
+
+def assignment_slug(folder: Path) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", folder.resolve().name.lower()).strip("-")
+    return slug or "assignment"
+
+
+def init(folder: Path, kind: str, answers: dict[str, Any], version: str) -> Preset:
+    """Write cohort.yml, an example roster, the rubric and an example hidden test."""
+    catalog.get(kind)
+    if (folder / PRESET).exists():
+        raise PresetError(f"{folder / PRESET} exists already", "edit it, or choose another folder")
+    student_keys = sorted(set(answers) & set(STUDENT_ANSWERS))
+    if student_keys:
+        raise PresetError(
+            f"{', '.join(student_keys)} come from each student's roster row, not the preset",
+            "remove them from -d",
+        )
+    assignment = assignment_slug(folder)
+    package = re.sub(r"[^a-z0-9]+", "_", assignment).strip("_")
+    locked = {
+        "project_name": assignment.replace("-", " ").title(),
+        "package_name": package if package[:1].isalpha() else f"assignment_{package}",
+        **answers,
+    }
+    preset = Preset(assignment, kind, version, locked)
+    grading = folder / GRADING
+    (grading / "tests").mkdir(parents=True, exist_ok=True)
+    (grading / "data").mkdir(exist_ok=True)
+    (folder / PRESET).write_text(
+        "# mlscaffold cohort preset: every student repository is generated from it.\n"
+        "# `answers` are locked: the same for every student (author and GitHub user come\n"
+        "# from roster.csv); `version` pins the template.\n"
+        + yaml.safe_dump(preset.as_dict(), sort_keys=False, allow_unicode=True),
+        encoding="utf-8",
+    )
+    if not (folder / ROSTER).exists():
+        (folder / ROSTER).write_text(roster.EXAMPLE, encoding="utf-8")
+    (grading / RUBRIC).write_text(DEFAULT_RUBRIC, encoding="utf-8")
+    (grading / "tests" / "test_hidden.py").write_text(HIDDEN_TEST.format(), encoding="utf-8")
+    (grading / "data" / "README.md").write_text(
+        "Put evaluation data here in the layout of the project's data/sample/ to grade on it\n"
+        "(it replaces data/sample/ in each throwaway copy); empty: the bundled sample.\n",
+        encoding="utf-8",
+    )
+    return preset
