@@ -25,10 +25,30 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "templates" / "image-classifier" / "data" / "sample"
-FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-           "Bag", "Ankle boot"]
-MNIST = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five", "6 - six",
-         "7 - seven", "8 - eight", "9 - nine"]
+FASHION = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+MNIST = [
+    "0 - zero",
+    "1 - one",
+    "2 - two",
+    "3 - three",
+    "4 - four",
+    "5 - five",
+    "6 - six",
+    "7 - seven",
+    "8 - eight",
+    "9 - nine",
+]
 CIFAR = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 TRAIN, TEST = 30, 10
 
@@ -40,8 +60,12 @@ def name_for(dataset: str) -> str:
 def save(dataset: str, classes: list[str], train: tuple, test: tuple) -> None:
     buffer = io.BytesIO()
     np.savez_compressed(
-        buffer, classes=np.array(classes), train_x=train[0], train_y=train[1],
-        test_x=test[0], test_y=test[1],
+        buffer,
+        classes=np.array(classes),
+        train_x=train[0],
+        train_y=train[1],
+        test_x=test[0],
+        test_y=test[1],
     )
     (SAMPLE / name_for(dataset)).write_bytes(buffer.getvalue())
 
@@ -82,8 +106,15 @@ def digits(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray
         font = ImageFont.truetype(str(font_file), int(rng.integers(40, 56)))
         canvas = Image.new("L", (84, 84))
         draw = ImageDraw.Draw(canvas)
-        draw.text((42 + rng.integers(-6, 7), 42 + rng.integers(-6, 7)), str(digit), fill=255,
-                  font=font, anchor="mm", stroke_width=int(rng.integers(0, 3)), stroke_fill=255)
+        draw.text(
+            (42 + rng.integers(-6, 7), 42 + rng.integers(-6, 7)),
+            str(digit),
+            fill=255,
+            font=font,
+            anchor="mm",
+            stroke_width=int(rng.integers(0, 3)),
+            stroke_fill=255,
+        )
         canvas = canvas.rotate(float(rng.uniform(-18, 18)), resample=Image.Resampling.BILINEAR)
         canvas = canvas.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.5, 1.5))))
         images.append(np.asarray(canvas.resize((28, 28), Image.Resampling.LANCZOS))[..., None])
@@ -98,8 +129,10 @@ def patterns(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarr
         c = n % 10
         hue = np.array([np.cos(c * 0.63), np.sin(c * 1.1), np.cos(c * 2.3 + 1)]) * 0.35 + 0.5
         angle = c * np.pi / 10 + rng.normal(0, 0.15)
-        wave = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * (4 + c % 4) * np.pi
-                      + rng.uniform(0, 2 * np.pi))
+        wave = np.sin(
+            (xx * np.cos(angle) + yy * np.sin(angle)) * (4 + c % 4) * np.pi
+            + rng.uniform(0, 2 * np.pi)
+        )
         image = hue[None, None, :] * (0.75 + 0.25 * wave[..., None])
         blotches = np.kron(rng.normal(0, 0.08, (8, 8, 3)), np.ones((4, 4, 1)))  # compresses well
         image += blotches
@@ -110,8 +143,9 @@ def patterns(rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarr
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fashion-mnist", type=Path,
-                        default=ROOT.parent / "shared" / "datasets" / "fashion-mnist")
+    parser.add_argument(
+        "--fashion-mnist", type=Path, default=ROOT.parent / "shared" / "datasets" / "fashion-mnist"
+    )
     args = parser.parse_args()
     SAMPLE.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(20261122)

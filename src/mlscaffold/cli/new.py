@@ -23,6 +23,8 @@ Examples:
   mlscaffold new sentiment-classifier hw1 --defaults -d sentiment_dataset=sst2
   mlscaffold new sentiment-classifier hw1 --answers-file cohort-2026.yml --vcs-ref 0.2.0
   mlscaffold new recommender movies --defaults -d recommender_dataset=ml-1m
+  mlscaffold new image-classifier fashion --defaults
+  mlscaffold new image-classifier pets --defaults -d image_dataset=folder -d image_folder=~/pets
   mlscaffold new kaggle-entry diabetes --defaults -d competition=my-diabetes \\
       -d target_column=progression -d id_column=patient -d task=regression -d metric=rmse
 \b
