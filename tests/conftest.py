@@ -21,6 +21,17 @@ release = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(release)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Under pytest -n, the generated projects' subprocesses share the cores: give each
+    worker its share of OpenMP threads. scikit-learn's and PyTorch's pools spin-wait, and two
+    projects each taking every core ran 10x slower (a test suite: 241 s against 21 s)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        share = str(max(1, (os.cpu_count() or 1) // workers))
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ.setdefault(name, share)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh HOME with no git identity: what a new laptop or CI runner looks like."""

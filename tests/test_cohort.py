@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,7 +142,19 @@ def test_thirty_students_generated_pushed_and_rerun_safely(
     assert git(remotes / "hw1-student-02.git", "log", "--oneline", "main").count("\n") == 1
     visible = (ada / "grading" / "rubric.yml").read_text()
     assert "Hidden" not in visible and not (ada / "tests" / "hidden").exists()
-    assert "grade.py" in (ada / ".github" / "workflows" / "grade.yml").read_text()
+    workflow = ada / ".github" / "workflows" / "grade.yml"
+    assert "grade.py" in workflow.read_text()
+    actionlint = shutil.which("actionlint") or shutil.which(
+        "actionlint", path=os.path.dirname(sys.executable)
+    )
+    assert actionlint, "actionlint is a test dependency (pip install -e '.[test]')"
+    linted = subprocess.run(
+        [actionlint, "-no-color", str(workflow)], capture_output=True, text=True
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    for project_test in ("ruff check .", "ruff format --check ."):  # grader.py lints clean there
+        linted = subprocess.run([sys.executable, "-m", *project_test.split()], cwd=ada)
+        assert linted.returncode == 0, project_test
 
     again = _new(assignment, 30, tmp_path, "--remote", f"{remotes}/hw1-{{handle}}.git")
     assert again.returncode == 0 and again.stderr.count("exists: skipped") == 30
@@ -200,7 +215,11 @@ def test_update_on_a_branch_skips_dirty_reports_conflicts_and_pushes(
         clash, "branch"
     )
     updated = repos / "hw1-s000"
-    assert "_commit: v0.3.0" in git(updated, "show", "template-0.3.0:.copier-answers.yml")
+    answers = yaml.safe_load(git(updated, "show", "template-0.3.0:.copier-answers.yml"))
+    assert answers["_commit"] == "v0.3.0"
+    assert answers["package_name"] == "hw1" and answers["project_name"] == "Hw1", (
+        "locked answers kept"
+    )
     assert "template-0.3.0" in git(remotes / "s000.git", "branch")
 
     again = run_cli("cohort", "update", str(repos), "--to", "0.3.0", timeout=600)
@@ -270,6 +289,11 @@ def test_grade_is_fair_deterministic_and_survives_tampering_and_hangs(
         "    assert 'GITHUB_TOKEN' not in os.environ\n"
         "    assert 'mlscaffold-grade-' in os.environ['HOME']\n"
     )
+    bare = tmp_path / "bare-python"  # a Python without site-packages: no project dependencies
+    bare.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "$@"\n')
+    bare.chmod(0o755)
+    unfit = run_cli("cohort", "grade", str(assignment), str(repos), "--python", str(bare))
+    assert unfit.returncode == 2 and "--python" in unfit.stderr, unfit.stderr
     python = str(env_python(repos / "hw1-s000"))
     args = (
         "cohort",

@@ -1,6 +1,6 @@
 """Opt-in: the sentiment template reaches its quality bars on the real datasets.
 
-    MLSCAFFOLD_REAL_DATA=1 python -m pytest -m realdata -s
+    MLSCAFFOLD_REAL_DATA=1 python -m pytest -m realdata -s -n 0
     MLSCAFFOLD_IMDB_ARCHIVE=/path/aclImdb_v1.tar.gz python -m pytest -m realdata -s -k imdb
     (a repacked archive in the official layout: also MLSCAFFOLD_IMDB_SHA256=<its sha256>)
 
@@ -58,13 +58,14 @@ def _project(tmp_path: Path, dataset: str, data_overrides: dict, model: str = "n
     return root
 
 
-def _pipeline(root: Path) -> tuple[dict, float]:
+def _pipeline(root: Path, package: str = "realcheck", *overrides: str) -> tuple[dict, float]:
+    """data, train, evaluate in the project's own environment; (metrics, training seconds)."""
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
     python = str(env_python(root))
     for step in ("data", "train", "evaluate"):
         started = time.perf_counter()
         done = subprocess.run(
-            [python, "-m", "realcheck", step],
+            [python, "-m", package, step, *overrides],
             cwd=root,
             env=env,
             capture_output=True,
@@ -246,21 +247,6 @@ def test_movielens_100k_rating_and_ranking(tmp_path: Path, served) -> None:
 # ---- image classifier ------------------------------------------------------------------------
 
 
-def _run_image_steps(root: Path, package: str, *overrides: str) -> None:
-    python, env = str(env_python(root)), {**os.environ, "PYTHONPATH": str(root / "src")}
-    for step in ("data", "train", "evaluate"):
-        done = subprocess.run(
-            [python, "-m", package, step, *overrides],
-            cwd=root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
-        assert done.returncode == 0, done.stderr[-3000:]
-        print(done.stderr.strip().splitlines()[-1])
-
-
 @pytest.mark.skipif(
     not os.environ.get("MLSCAFFOLD_FULL_MATRIX"), reason="needs PyTorch: MLSCAFFOLD_FULL_MATRIX=1"
 )
@@ -278,7 +264,7 @@ def test_fashion_mnist_default_config(tmp_path: Path, served) -> None:
     config = yaml.safe_load(config_path.read_text())
     config["data"].update(url=base, checksum=checksums)
     config_path.write_text(yaml.safe_dump(config))
-    _run_image_steps(root, "fashion")
+    _pipeline(root, "fashion")
     (run,) = (root / "runs").iterdir()
     trained = json.loads((run / "metrics.json").read_text())["train"]
     model = json.loads((root / "reports" / "metrics.json").read_text())["model"]
@@ -316,7 +302,7 @@ def test_folder_of_real_digits(tmp_path: Path) -> None:
         image_dataset="folder",
         image_folder=str(folder),
     )
-    _run_image_steps(root, "mine", "data.image_size=32", "data.channels=1")
+    _pipeline(root, "mine", "data.image_size=32", "data.channels=1")
     report = json.loads((root / "reports" / "metrics.json").read_text())
     model, baseline = report["model"], report["baseline"]
     print(f"digits folder: accuracy {model['accuracy']:.4f} vs {baseline['accuracy']:.4f}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -65,14 +66,17 @@ def grade(
     students = roster.read(assignment / presets.ROSTER)
     progress(f"preparing the instructor's tests (template {preset.version})")
     reference = grading.reference_project(assignment, preset)
+    python = python or grading.default_python()
+    grading.check_python(python, reference, str(preset.answers["package_name"]))
     todo = [
         grading.GradeJob(
             s,
             (folder / preset.repo_name(s)).resolve(),
             assignment.resolve(),
             reference,
-            python or grading.default_python(),
+            python,
             timeout,
+            max(1, (os.cpu_count() or 1) // jobs),
         )
         for s in students
     ]
@@ -83,6 +87,7 @@ def grade(
         label=lambda job: job.repo.name,
         describe=lambda g: g.problem or f"{g.total:g} / {g.max:g}",
         progress=progress,
+        stop=grading.stop_all,
     )
     grades = []
     for outcome in outcomes:

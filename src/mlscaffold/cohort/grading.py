@@ -13,6 +13,7 @@ inside a container (see the README).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -29,6 +30,7 @@ from mlscaffold import git
 from mlscaffold.cohort import grader, repos
 from mlscaffold.cohort import preset as presets
 from mlscaffold.cohort.roster import Student
+from mlscaffold.errors import UsageError
 
 KEEP_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")  # everything else is left behind
 
@@ -41,6 +43,7 @@ class GradeJob:
     reference: Path
     python: str
     timeout: float
+    threads: int = 1  # per repository: the cores divided by --jobs
 
 
 @dataclass
@@ -70,7 +73,26 @@ def reference_project(assignment: Path, preset: presets.Preset) -> Path:
     return target
 
 
-def _scrubbed_env(scratch: Path) -> dict[str, str]:
+def check_python(python: str, reference: Path, package: str) -> None:
+    """Fail once, clearly, when the grading interpreter lacks the projects' dependencies
+    (else every student would get zeros for the instructor's setup)."""
+    probe = f"import {package}.pipeline, {package}.steps"
+    done = subprocess.run(
+        [python, "-c", probe],
+        cwd=reference,
+        env={**os.environ, "PYTHONPATH": str(reference / "src")},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["it does not run"])[-1]
+        raise UsageError(
+            f"{python} cannot run the projects ({last})",
+            f"pass --python with an environment where `pip install -e '{reference}[dev]'` ran",
+        )
+
+
+def _scrubbed_env(scratch: Path, threads: int) -> dict[str, str]:
     home, tmp = scratch / "home", scratch / "tmp"
     home.mkdir()
     tmp.mkdir()
@@ -84,6 +106,11 @@ def _scrubbed_env(scratch: Path) -> dict[str, str]:
         PYTHONHASHSEED="0",
         PYTHONDONTWRITEBYTECODE="1",
         GIT_CONFIG_NOSYSTEM="1",
+        # OpenMP pools (scikit-learn, PyTorch) spin-wait: two repositories each taking every
+        # core made grading 10x slower (241 s against 21 s for one project's tests)
+        OMP_NUM_THREADS=str(threads),
+        OPENBLAS_NUM_THREADS=str(threads),
+        MKL_NUM_THREADS=str(threads),
     )
     return env
 
@@ -120,6 +147,36 @@ def _prepare_copy(job: GradeJob, copy: Path) -> str:
     return "the bundled sample"
 
 
+RUNNING: set[subprocess.Popen] = set()  # graders in flight, stopped on Ctrl-C or SIGTERM
+
+
+def _start(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen:
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # its own process group: a timeout kills all it started
+    )
+    RUNNING.add(process)
+    return process
+
+
+def _kill(process: subprocess.Popen) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)  # the student's code and all it started
+    process.communicate()
+
+
+def stop_all() -> None:
+    for process in list(RUNNING):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 def grade_one(job: GradeJob) -> StudentGrade:
     result = StudentGrade(job.student)
     if not (job.repo / ".git").is_dir():
@@ -143,23 +200,19 @@ def grade_one(job: GradeJob) -> StudentGrade:
             "--data",
             data,
         ]
-        process = subprocess.Popen(
+        process = _start(
             command,
-            cwd=copy,
-            env=_scrubbed_env(scratch),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            start_new_session=True,
+            copy,
+            _scrubbed_env(scratch, job.threads),
         )
         try:
             _, stderr = process.communicate(timeout=job.timeout)
         except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # the student's code and all it started
-            process.communicate()
+            _kill(process)
             result.problem = f"timed out after {job.timeout:g} s"
             return result
+        finally:
+            RUNNING.discard(process)
         if process.returncode != 0 or not out.is_file():
             tail = (stderr or "").strip().splitlines()[-1:] or ["no output"]
             result.problem = f"the grader failed: {tail[0][:200]}"

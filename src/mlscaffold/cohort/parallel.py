@@ -52,15 +52,24 @@ def run_all(
     describe: Callable[[Result], str],
     progress: Callable[[str], None],
     processes: bool = False,
+    stop: Callable[[], None] | None = None,
 ) -> list[Outcome[Item, Result]]:
     """Outcomes in the order of `items`; a progress line `[k/n] label: what happened` each.
-    With `processes`, `work` must be a module-level function (it is sent to the workers)."""
+    With `processes`, `work` must be a module-level function (it is sent to the workers);
+    `stop` ends work in flight when the run is interrupted."""
     outcomes = [Outcome[Item, Result](item) for item in items]
-    with _executor(jobs, processes) as pool:
+    pool = _executor(jobs, processes)
+    try:
         futures = {pool.submit(guarded, work, o.item): o for o in outcomes}
         for done, future in enumerate(as_completed(futures), start=1):
             outcome = futures[future]
             outcome.result, outcome.error = future.result()
             what = f"error: {outcome.error}" if outcome.error else describe(outcome.result)
             progress(f"[{done}/{len(outcomes)}] {label(outcome.item)}: {what}")
+    except BaseException:  # Ctrl-C, SIGTERM: start nothing new, stop what runs
+        pool.shutdown(wait=False, cancel_futures=True)
+        if stop is not None:
+            stop()
+        raise
+    pool.shutdown()
     return outcomes
