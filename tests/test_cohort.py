@@ -231,6 +231,7 @@ def test_update_on_a_branch_skips_dirty_reports_conflicts_and_pushes(
 RUBRIC = {
     "items": [
         {"name": "Config tests", "points": 10, "check": "pytest", "node": "tests/test_config.py"},
+        {"name": "Lint clean", "points": 0, "check": "lint"},
         {"name": "Pipeline runs", "points": 20, "check": "pipeline"},
         {"name": "Beats baseline", "points": 20, "check": "beats_baseline"},
         {"name": "Accuracy", "points": 20, "check": "metric", "expr": "model.cv_mean >= 0.6"},

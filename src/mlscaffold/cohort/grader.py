@@ -131,7 +131,8 @@ class Grader:
     def check(self, item: dict[str, Any]) -> tuple[bool, str]:
         kind = item["check"]
         if kind == "pytest":
-            target = [item["node"]] if item.get("node") else []
+            # the project's own tests; hidden ones only in their own item
+            target = [item["node"]] if item.get("node") else [f"--ignore={HIDDEN_TESTS}"]
             if item.get("hidden"):
                 target = [f"{HIDDEN_TESTS}/{item['node']}" if item.get("node") else HIDDEN_TESTS]
                 if not (self.project / HIDDEN_TESTS).is_dir():
