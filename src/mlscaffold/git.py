@@ -66,6 +66,11 @@ def run(
     return done
 
 
+def succeeds(*args: str, cwd: Path | None = None) -> bool:
+    """Whether `git ARGS` exits 0 (a question, not a command that must work)."""
+    return run(*args, cwd=cwd, check=False).returncode == 0
+
+
 def output(*args: str, cwd: Path | None = None) -> str:
     return run(*args, cwd=cwd).stdout.strip()
 

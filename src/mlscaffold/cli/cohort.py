@@ -104,7 +104,7 @@ def status(folder: Path, assignment: Path | None, as_json: bool) -> None:
     """Per repository: template version, behind?, last commit, dirty?, locked answers changed?"""
     from mlscaffold.cohort import bulk
 
-    rows = bulk.status(folder, assignment, 1)
+    rows = bulk.status(folder, assignment)
     if as_json:
         click.echo(json.dumps([row.as_dict() for row in rows], indent=2))
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def new(
     )
 
 
-def status(folder: Path, assignment: Path | None, jobs: int) -> list[repos.RepoStatus]:
+def status(folder: Path, assignment: Path | None) -> list[repos.RepoStatus]:
     preset = presets.read(assignment) if assignment else None
     return [repos.status_of(repo, preset) for repo in repos.student_repos(folder)]
 
@@ -66,7 +67,7 @@ def grade(
     students = roster.read(assignment / presets.ROSTER)
     progress(f"preparing the instructor's tests (template {preset.version})")
     reference = grading.reference_project(assignment, preset)
-    python = python or grading.default_python()
+    python = python or sys.executable
     grading.check_python(python, reference, str(preset.answers["package_name"]))
     todo = [
         grading.GradeJob(

@@ -20,7 +20,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -258,7 +257,3 @@ def write_feedback(assignment: Path, grade: StudentGrade, title: str) -> Path:
         text = grader.markdown(report, title)
     path.write_text(f"# {grade.student.name}\n\n{text}", encoding="utf-8")
     return path
-
-
-def default_python() -> str:
-    return sys.executable

@@ -4,7 +4,7 @@ grading/ (rubric, hidden tests, hidden data). `init` writes a working example of
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -91,25 +91,25 @@ class Preset:
         return answers
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "assignment": self.assignment,
-            "kind": self.kind,
-            "version": self.version,
-            "answers": self.answers,
-        }
+        return asdict(self)
 
 
 def read(folder: Path) -> Preset:
-    path = folder / PRESET
-    if not path.is_file():
+    """The assignment's cohort.yml."""
+    if not (folder / PRESET).is_file():
         raise PresetError(
-            f"{path} not found",
+            f"{folder / PRESET} not found",
             "create the assignment first: mlscaffold cohort init FOLDER --kind KIND",
         )
+    return load(folder / PRESET)
+
+
+def load(path: Path) -> Preset:
+    """A preset file: the assignment's, or the record a student repository carries."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise PresetError(f"{path} is not valid YAML") from exc
+    except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise PresetError(f"{path} is not readable YAML") from exc
     if not isinstance(raw, dict) or not all(
         raw.get(key) for key in ("assignment", "kind", "version")
     ):

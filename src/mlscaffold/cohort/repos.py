@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -124,10 +123,8 @@ def create_one(job: NewJob) -> str:
     from mlscaffold.generate import NewRequest, generate
 
     url = _remote_url(job)
-    if (job.dest / ".git").is_dir() and git.run(
-        "rev-parse", "HEAD", cwd=job.dest, check=False
-    ).returncode == 0:
-        if url and git.run("rev-parse", "@{u}", cwd=job.dest, check=False).returncode != 0:
+    if (job.dest / ".git").is_dir() and git.succeeds("rev-parse", "HEAD", cwd=job.dest):
+        if url and not git.succeeds("rev-parse", "@{u}", cwd=job.dest):
             _push(job.dest, url)
             return "existed; pushed"
         return "exists: skipped"
@@ -207,15 +204,11 @@ def status_of(repo: Path, preset: presets.Preset | None = None) -> RepoStatus:
     status.state = state_of(current, newest).value if newest else State.UP_TO_DATE.value
     status.last_commit = git.output("log", "-1", "--format=%h %cs %s", cwd=repo) or None
     status.dirty = bool(git.dirty_files(repo))
-    record = preset
-    if record is None and (repo / RECORD).is_file():
-        raw = yaml.safe_load((repo / RECORD).read_text(encoding="utf-8")) or {}
-        record = presets.Preset(
-            str(raw.get("assignment")),
-            str(raw.get("kind")),
-            str(raw.get("version")),
-            raw.get("answers") or {},
-        )
+    try:
+        record = preset or (presets.load(repo / RECORD) if (repo / RECORD).is_file() else None)
+    except MlscaffoldError as exc:
+        status.problem = exc.message
+        return status
     if record is not None:
         status.changed_answers = locked_changes(project.answers, record)
     return status
@@ -251,12 +244,7 @@ def update_one(job: UpdateJob) -> UpdateOutcome:
     dirty = git.dirty_files(repo)
     if dirty:
         return UpdateOutcome("dirty", dirty)
-    if (
-        git.run(
-            "rev-parse", "--verify", "--quiet", f"refs/heads/{job.branch}", cwd=repo, check=False
-        ).returncode
-        == 0
-    ):
+    if git.succeeds("rev-parse", "--verify", "--quiet", f"refs/heads/{job.branch}", cwd=repo):
         return UpdateOutcome("done before", [job.branch])
     if load(repo).version == str(source.resolve(job.to, source.shipped_bundle())):
         return UpdateOutcome("up to date")
@@ -280,8 +268,3 @@ def update_one(job: UpdateJob) -> UpdateOutcome:
             "rev-list", "-1", f"{start}..{job.branch}", cwd=repo, check=False
         ).stdout.strip():
             git.run("branch", "--quiet", "-D", job.branch, cwd=repo, check=False)
-
-
-def remove_half_made(dest: Path) -> None:
-    if dest.exists() and not (dest / ".git").is_dir():
-        shutil.rmtree(dest)

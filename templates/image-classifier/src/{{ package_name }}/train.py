@@ -22,7 +22,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm import tqdm
 
-from . import datameta, distributed, model
+from . import datameta, distributed, model, persist
 from .errors import ConfigError
 from .images import image_spec, load_splits
 from .paths import Paths
@@ -246,10 +246,7 @@ def _checkpoint(
         "state": state,
         "fingerprint": _fingerprint(arch, config),
     }
-    target = paths.models / CHECKPOINT
-    tmp = target.with_name(CHECKPOINT + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(target)
+    persist.save(payload, paths.models / CHECKPOINT, model.LIBRARIES, dump=torch.save)
 
 
 def _resume(
@@ -263,7 +260,7 @@ def _resume(
     path = paths.models / CHECKPOINT
     if not path.is_file():
         raise ConfigError(f"{path} not found: nothing to resume", "train without --resume first")
-    saved = torch.load(path, map_location="cpu", weights_only=True)
+    saved = model.read(path)
     if saved["fingerprint"] != fingerprint:
         raise ConfigError(
             "the checkpoint was made with another model, number of epochs or batch size",
