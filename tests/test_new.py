@@ -326,3 +326,43 @@ def test_own_csv_asks_for_its_file_and_checks_it(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     config = yaml.safe_load((tmp_path / "b" / "configs" / "config.yaml").read_text())
     assert config["data"]["source"] == str(data)
+
+
+def _invoke(*args: str) -> tuple[int, list[str]]:
+    """Exit status and what stderr says besides progress lines (→ ...)."""
+    result = CliRunner().invoke(main, list(args))
+    lines = result.stderr.strip().splitlines()
+    return result.exit_code, [line for line in lines if not line.startswith("→ ")]
+
+
+@pytest.mark.parametrize(
+    ("kind", "answer", "owner"),
+    [
+        ("sentiment-classifier", "image_dataset=mnist", "image-classifier"),
+        ("image-classifier", "text_column=review", "sentiment-classifier"),
+        ("kaggle-entry", "user_column=uid", "recommender"),
+        ("recommender", "competition=titanic", "kaggle-entry"),
+    ],
+)
+def test_answer_for_another_kind_is_refused(
+    tmp_path: Path, kind: str, answer: str, owner: str
+) -> None:
+    dest = tmp_path / "x"
+    code, lines = _invoke("new", kind, str(dest), "--defaults", "--no-git", "-d", answer)
+    name = answer.partition("=")[0]
+    assert code == 2, lines
+    assert lines[0].startswith("error: ") and name in lines[0] and f"'{owner}'" in lines[0]
+    assert len(lines) <= 2 and not dest.exists() and _leftovers(tmp_path) == []
+
+
+def test_unknown_question_hint_lists_only_this_kinds_public_answers(tmp_path: Path) -> None:
+    from mlscaffold import catalog
+
+    code, lines = _invoke(
+        "new", "recommender", str(tmp_path / "x"), "--defaults", "-d", "projct_name=Typo"
+    )
+    assert code == 2 and "unknown question(s): projct_name" in lines[0]
+    assert lines[1].startswith("hint: ") and len(lines) == 2
+    listed = set(lines[1].rpartition(": ")[2].split(", "))
+    own = set(catalog.SHARED_ANSWERS) - {"kind"} | set(catalog.get("recommender").answers)
+    assert listed == own

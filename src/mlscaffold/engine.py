@@ -9,6 +9,7 @@ Copier is imported inside each function: importing it costs ~0.4 s.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tempfile
 from collections.abc import Iterator
@@ -17,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from mlscaffold import git
+from mlscaffold import catalog, git
+from mlscaffold.answers import printable
 from mlscaffold.errors import InvalidAnswerError, MlscaffoldError, UsageError
 from mlscaffold.source import TemplateVersion
 
@@ -56,19 +58,61 @@ def translate_errors() -> Iterator[None]:
             "no terminal to ask the questions on", "pass --defaults and answers with -d key=value"
         ) from exc
     except UserMessageError as exc:
-        raise MlscaffoldError(str(exc).strip().splitlines()[0]) from exc
+        raise MlscaffoldError(printable(str(exc).strip().splitlines()[0])) from exc
     except ValueError as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = printable(message)
         raise InvalidAnswerError(message, _answer_hint(message)) from exc
 
 
-def refuse_unknown_questions(data: dict[str, Any], questions: frozenset[str]) -> None:
-    """Copier ignores answers to questions that do not exist; a typo must not pass silently."""
+def kind_answers(kind: str) -> list[str]:
+    """The answers a kind takes: the shared ones (`kind` aside: it is given apart) and its own."""
+    shared = [name for name in catalog.SHARED_ANSWERS if name != "kind"]
+    return shared + list(catalog.get(kind).answers)
+
+
+def _owner(name: str) -> str | None:
+    return next((k.name for k in catalog.available() if name in k.answers), None)
+
+
+def refuse_foreign_answers(data: dict[str, Any], kind: str) -> None:
+    """Answers to another kind's questions: Copier would skip them without a word (they are
+    asked only for their kind), so `-d image_dataset=mnist` on a sentiment classifier would
+    pass silently. Checked before rendering, from the catalogue."""
+    given = data.get("kind")
+    if given is not None and given != kind:
+        raise InvalidAnswerError(
+            f"the answers are for kind '{printable(str(given))}', not '{kind}'",
+            f"drop kind from the answers, or generate a {printable(str(given))}",
+        )
+    own = set(kind_answers(kind))
+    foreign = [(name, _owner(name)) for name in sorted(data) if name not in own]
+    foreign = [(name, owner) for name, owner in foreign if owner]
+    if foreign:
+        problems = "; ".join(f"{n} belongs to kind '{o}'" for n, o in foreign)
+        names = ", ".join(name for name, _ in foreign)
+        raise InvalidAnswerError(
+            f"{problems}, not to '{kind}'",
+            f"drop {names} (or generate that kind); {kind} takes: {', '.join(kind_answers(kind))}",
+        )
+
+
+def refuse_unknown_questions(
+    data: dict[str, Any], questions: frozenset[str], kind: str | None = None
+) -> None:
+    """Copier ignores answers to questions that do not exist; a typo must not pass silently.
+    The hint lists the public answers (of `kind`, when known) this template version asks."""
+    if kind is not None:
+        refuse_foreign_answers(data, kind)
     unknown = sorted(set(data) - questions)
     if unknown:
-        public = ", ".join(sorted(q for q in questions if not q.startswith("_")))
+        public = kind_answers(kind) if kind else catalog.public_answers()
+        listed = [q for q in public if q in questions and q != "kind"]
+        close = difflib.get_close_matches(unknown[0], listed, n=1)
+        guess = f"did you mean {close[0]}? " if close else ""
         raise InvalidAnswerError(
-            f"unknown question(s): {', '.join(unknown)}", f"questions are: {public}"
+            f"unknown question(s): {', '.join(printable(name) for name in unknown)}",
+            f"{guess}questions are: {', '.join(listed)}",
         )
 
 
@@ -98,7 +142,8 @@ def render(
             cleanup_on_error=False,
         )
     questions = frozenset(worker.template.questions_data)
-    refuse_unknown_questions(data, questions)
+    kind = data.get("kind")
+    refuse_unknown_questions(data, questions, kind if isinstance(kind, str) else None)
     return Rendered(questions=questions, answers=dict(worker.answers.combined))
 
 

@@ -100,6 +100,7 @@ def _check_paths(kind: str, answers: dict[str, Any], dest: Path) -> None:
 
 def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> NewResult:
     catalog.get(request.kind)
+    engine.refuse_foreign_answers(request.data, request.kind)  # before anything is written
     dest = request.dest.expanduser().absolute()
     _check_destination(dest, request.force)
     git.require_git()  # the template source is a git bundle, even with --no-git
