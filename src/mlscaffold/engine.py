@@ -203,3 +203,29 @@ def template_questions(src: str, version: TemplateVersion | None = None) -> froz
             vcs_ref=version.tag if version else None,
         )
         return frozenset(worker.template.questions_data)
+
+
+def check_answers(
+    src: str, kind: str, data: dict[str, Any], version: TemplateVersion | None = None
+) -> None:
+    """Judge answers as `new` would (question names, choices, types, validators) without
+    writing anything: a pretend render into a throwaway folder. For answers kept for later,
+    such as a cohort's locked answers."""
+    from copier import run_copy
+
+    refuse_foreign_answers(data, kind)
+    answers = {**data, "kind": kind}
+    git.install_quiet_git_environment()
+    with translate_errors(), tempfile.TemporaryDirectory(prefix="mlscaffold-check-") as tmp:
+        worker = run_copy(
+            src,
+            Path(tmp) / "project",
+            data=answers,
+            user_defaults={"author_name": "mlscaffold"},  # the author comes later (roster)
+            defaults=True,
+            pretend=True,
+            quiet=True,
+            unsafe=False,
+            vcs_ref=version.tag if version else None,
+        )
+        refuse_unknown_questions(answers, frozenset(worker.template.questions_data), kind)

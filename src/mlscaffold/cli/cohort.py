@@ -54,8 +54,11 @@ def init(folder: Path, kind: str, pairs: tuple[str, ...], version: str | None) -
     """Create an assignment in FOLDER."""
     from mlscaffold import answers
     from mlscaffold.cohort import bulk
+    from mlscaffold.cohort import preset as presets
 
-    preset = bulk.init(folder, kind, answers.parse_pairs(pairs), version)
+    locked = answers.parse_pairs(pairs)
+    presets.check_init(folder, kind, locked, version)  # before anything is written
+    preset = bulk.init(folder, kind, locked, version)
     click.echo(f"assignment {preset.assignment}: {preset.kind}, template {preset.version}")
     click.echo(f"edit {folder}/roster.csv and {folder}/grading/rubric.yml, then:")
     click.echo(f"  mlscaffold cohort new {folder} --roster {folder}/roster.csv --out repos")
@@ -79,8 +82,10 @@ def new_repos(
     assignment: Path, roster_path: Path, out: Path, remote: str | None, jobs: int
 ) -> None:
     """One repository per student of the roster, in OUT."""
-    from mlscaffold.cohort import bulk
+    from mlscaffold.cohort import bulk, repos
 
+    if remote is not None:
+        repos.check_remote(remote)  # before any repository is made
     outcomes = bulk.new(assignment, roster_path, out, remote, jobs, say)
     failed = [o for o in outcomes if o.error]
     click.echo(f"{len(outcomes) - len(failed)} ready, {len(failed)} failed")

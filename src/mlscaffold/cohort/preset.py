@@ -128,8 +128,7 @@ def assignment_slug(folder: Path) -> str:
     return slug or "assignment"
 
 
-def init(folder: Path, kind: str, answers: dict[str, Any], version: str) -> Preset:
-    """Write cohort.yml, an example roster, the rubric and an example hidden test."""
+def _refuse_init(folder: Path, kind: str, answers: dict[str, Any]) -> None:
     catalog.get(kind)
     if (folder / PRESET).exists():
         raise PresetError(f"{folder / PRESET} exists already", "edit it, or choose another folder")
@@ -139,14 +138,36 @@ def init(folder: Path, kind: str, answers: dict[str, Any], version: str) -> Pres
             f"{', '.join(student_keys)} come from each student's roster row, not the preset",
             "remove them from -d",
         )
+
+
+def locked_answers(folder: Path, answers: dict[str, Any]) -> dict[str, Any]:
+    """The preset's answers: project and package names from the folder's name, then -d's."""
     assignment = assignment_slug(folder)
     package = re.sub(r"[^a-z0-9]+", "_", assignment).strip("_")
-    locked = {
+    return {
         "project_name": assignment.replace("-", " ").title(),
         "package_name": package if package[:1].isalpha() else f"assignment_{package}",
         **answers,
     }
-    preset = Preset(assignment, kind, version, locked)
+
+
+def check_init(folder: Path, kind: str, answers: dict[str, Any], version: str | None) -> None:
+    """What `init` would refuse, and the locked answers judged by the template at the version
+    to pin (question names, choices, validators) in a pretend render: a bad answer stops
+    `init` before it writes anything, not every student's `new` later."""
+    from mlscaffold import engine, source
+    from mlscaffold.generate import own_version
+
+    _refuse_init(folder, kind, answers)
+    bundle = source.shipped_bundle()
+    pinned = source.resolve(version or own_version(), bundle)
+    engine.check_answers(str(bundle), kind, locked_answers(folder, answers), pinned)
+
+
+def init(folder: Path, kind: str, answers: dict[str, Any], version: str) -> Preset:
+    """Write cohort.yml, an example roster, the rubric and an example hidden test."""
+    _refuse_init(folder, kind, answers)
+    preset = Preset(assignment_slug(folder), kind, version, locked_answers(folder, answers))
     grading = folder / GRADING
     (grading / "tests").mkdir(parents=True, exist_ok=True)
     (grading / "data").mkdir(exist_ok=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import string
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Any
 import yaml
 
 from mlscaffold import git, source
+from mlscaffold.answers import printable
 from mlscaffold.check import State, state_of
 from mlscaffold.cohort import preset as presets
 from mlscaffold.cohort.roster import Student
@@ -96,6 +99,38 @@ class NewJob:
     student: Student
     dest: Path
     remote: str | None  # URL template: {github_user}, {student_id}, {handle}, {assignment}
+
+
+REMOTE_FIELDS = ("github_user", "student_id", "handle", "assignment")
+
+
+def check_remote(template: str) -> None:
+    """A --remote URL template names only the known fields, plainly ({handle}, not
+    {handle.x} or {0}): checked before any repository is made, so a typo cannot leave a
+    class of repositories created and none pushed."""
+    known = ", ".join(f"{{{name}}}" for name in REMOTE_FIELDS)
+    hint = f"the fields are {known}; write {{{{ and }}}} for literal braces"
+    try:
+        fields = [
+            (name, conversion, spec)
+            for _text, name, spec, conversion in string.Formatter().parse(template)
+            if name is not None
+        ]
+    except ValueError as exc:
+        raise UsageError(
+            f"--remote '{printable(template)}' is not a URL template ({exc})", hint
+        ) from exc
+    for name, conversion, spec in fields:
+        if name in REMOTE_FIELDS and not conversion and not spec:
+            continue
+        shown = "{" + name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+        shown = printable(shown + "}")
+        where = f"in '{printable(template)}'"
+        if name in REMOTE_FIELDS:
+            raise UsageError(f"--remote: write {{{name}}} plainly, not {shown}, {where}", hint)
+        close = difflib.get_close_matches(name, REMOTE_FIELDS, n=1)
+        guess = f"did you mean {{{close[0]}}}? " if close else ""
+        raise UsageError(f"--remote: unknown field {shown} {where}", guess + hint)
 
 
 def _remote_url(job: NewJob) -> str | None:

@@ -59,7 +59,7 @@ def _student(row: dict[str, str], line: int, path: Path) -> Student:
         raise fail("name is empty")
     if _bad_text(values["name"]) or len(values["name"]) > 100:
         raise fail("name has control characters or is longer than 100 characters")
-    if values["email"] and not _EMAIL.match(values["email"]):
+    if values["email"] and (_bad_text(values["email"]) or not _EMAIL.match(values["email"])):
         raise fail(f"email {values['email']!r} does not look like an e-mail address")
     if values["github_user"] and not _GITHUB.match(values["github_user"]):
         raise fail(f"github_user {values['github_user']!r} is not a valid GitHub name")
@@ -70,10 +70,15 @@ def read(path: Path) -> list[Student]:
     """The students in file order; duplicate ids or GitHub users are errors naming both rows."""
     if not path.is_file():
         raise RosterError(f"roster not found: {path}", "mlscaffold cohort init writes an example")
+    raw = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise RosterError(f"{path} is not UTF-8 text", "save it as CSV UTF-8") from exc
+        row = raw[: exc.start].count(b"\n") + 1  # as a spreadsheet numbers it: the header is 1
+        raise RosterError(
+            f"{path} is not UTF-8 text (row {row}, byte 0x{raw[exc.start]:02x}): save it as "
+            "UTF-8 (a spreadsheet's 'CSV UTF-8')"
+        ) from exc
     reader = csv.DictReader(text.splitlines())
     missing = [column for column in COLUMNS if column not in (reader.fieldnames or [])]
     if missing:
