@@ -1,0 +1,60 @@
+"""Scores from outside the sandbox: per kind, how the labelled data is split (the sandbox
+trains on one part and sees the other without its labels), how the project's predictions
+are made inside the sandbox (a small driver through the project's own code), and how they
+are checked and scored here, with the kind's trivial baseline, in plain Python.
+
+    adapter = for_kind("sentiment-classifier")
+    holdout = adapter.prepare(labelled, sandbox_sample, inputs, answers, seed=0)
+    # in the sandbox: `python -m PKG all --sample`, then `python driver.py INPUTS OUT`
+    result = adapter.score(read_predictions(out), holdout)
+    result["model"]["accuracy"], result["baseline"]["accuracy"], result["headline"]
+"""
+
+from __future__ import annotations
+
+from mlscaffold.cohort.scoring.base import (
+    MAX_PREDICTION_BYTES,
+    Adapter,
+    Holdout,
+    PrepareError,
+    ScoringError,
+    read_predictions,
+)
+from mlscaffold.cohort.scoring.image import ImageAdapter
+from mlscaffold.cohort.scoring.kaggle import KaggleAdapter
+from mlscaffold.cohort.scoring.recommender import RecommenderAdapter
+from mlscaffold.cohort.scoring.sentiment import SentimentAdapter
+from mlscaffold.errors import UnknownKindError
+
+__all__ = [
+    "ADAPTERS",
+    "MAX_PREDICTION_BYTES",
+    "Adapter",
+    "Holdout",
+    "NoAdapterError",
+    "PrepareError",
+    "ScoringError",
+    "for_kind",
+    "read_predictions",
+]
+
+ADAPTERS: dict[str, Adapter] = {
+    "kaggle-entry": KaggleAdapter(),
+    "sentiment-classifier": SentimentAdapter(),
+    "recommender": RecommenderAdapter(),
+    "image-classifier": ImageAdapter(),
+}
+
+
+class NoAdapterError(UnknownKindError, KeyError):
+    """No adapter for this kind: a usage error for the CLI, a KeyError for lookups."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def for_kind(kind: str) -> Adapter:
+    try:
+        return ADAPTERS[kind]
+    except KeyError:
+        raise NoAdapterError(kind, sorted(ADAPTERS)) from None
