@@ -86,3 +86,18 @@ class GitError(MlscaffoldError):
 
 class ConflictsError(MlscaffoldError):
     """`update` finished but left conflicts: exit 1 so scripts and CI notice."""
+
+
+class UpdateLockedError(UsageError):
+    """Another `update` holds the project's lock: two would undo each other's work."""
+
+    def __init__(self, pid: int | None) -> None:
+        who = f"pid {pid}" if pid else "pid unknown"
+        super().__init__(
+            f"another mlscaffold update ({who}) is working on this project",
+            "wait for it to finish, then run the command again",
+        )
+
+
+class AbortRefusedError(UsageError):
+    """`update --abort` would reset work the user did after an update was killed."""
