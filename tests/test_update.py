@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -289,28 +290,57 @@ def test_failed_update_leaves_the_project_as_it_was(project, monkeypatch) -> Non
 # ---- interrupted and killed updates -------------------------------------------------------
 
 PATCHED_RUN = """
-import os, signal, sys
-import mlscaffold.update as update_module
-real = update_module._keep_edited_removals
+import importlib, os, signal, sys, time
+module = importlib.import_module({module!r})
+real = getattr(module, {name!r})
+calls = []
 def stop(*args, **kwargs):
-    real(*args, **kwargs)  # Copier has written the new version by now
-    {action}
-update_module._keep_edited_removals = stop
+    result = real(*args, **kwargs)
+    calls.append(1)
+    if len(calls) == {after}:
+        {action}
+    return result
+setattr(module, {name!r}, stop)
 from mlscaffold.cli import main
 main(sys.argv[1:], prog_name="mlscaffold")
 """
 
+# Copier has written the new version (into the rehearsal clone) by the time this returns
+AFTER_COPIER = ("mlscaffold.update", "_keep_edited_removals", 1)
+# the update is carrying its result into the project: two paths moved, the rest not yet
+MID_CARRY = ("mlscaffold.journal", "_carry_one", 2)
+# every file is in, and so are the conflicted index entries; only the clean-up is left
+AFTER_INDEX = ("mlscaffold.journal", "_carry_index", 1)
 
-def _run_patched(action: str, *args: str) -> subprocess.CompletedProcess[str]:
-    code = PATCHED_RUN.format(action=action)
+
+def _patched_code(action: str, hook: tuple[str, str, int]) -> str:
+    module, name, after = hook
+    return PATCHED_RUN.format(module=module, name=name, after=after, action=action)
+
+
+def _run_patched(
+    action: str, *args: str, hook: tuple[str, str, int] = AFTER_COPIER
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", code, *args],
+        [sys.executable, "-c", _patched_code(action, hook), *args],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
         env=os.environ.copy(),
         timeout=120,
     )
+
+
+def _snapshot(root: Path) -> tuple[str, dict[str, bytes]]:
+    """HEAD and every file's bytes (ignored ones too), .git aside: "byte-identical" means this."""
+    files = {
+        p.relative_to(root).as_posix(): (
+            os.readlink(p).encode() if p.is_symlink() else p.read_bytes()
+        )
+        for p in sorted(root.rglob("*"))
+        if (p.is_file() or p.is_symlink()) and ".git" not in p.relative_to(root).parts
+    }
+    return git(root, "rev-parse", "HEAD"), files
 
 
 def _edited_and_committed(root: Path) -> str:
@@ -337,19 +367,194 @@ def test_update_stopped_by_a_signal_puts_the_project_back(project, signame, code
 def test_killed_update_is_reported_and_abort_restores_exactly(project) -> None:
     root, _ = project
     before, head = _edited_and_committed(root), git(root, "rev-parse", "HEAD")
-    done = _run_patched("os._exit(137)", "update", str(root))  # like SIGKILL: no clean-up
+    done = _run_patched("os._exit(137)", "update", str(root), hook=MID_CARRY)  # like SIGKILL
     assert done.returncode == 137
     assert _tree_text(root) != before, "the kill left a half-applied tree"
     for command in (["check", str(root)], ["update", str(root)]):
         refused = run_cli(*command)
         assert refused.returncode == 2, refused.stderr
         assert "update --abort" in refused.stderr and "commit" not in refused.stderr.lower()
+        assert "another" not in refused.stderr, "a dead update's lock blocks nothing"
     done = run_cli("update", "--abort", str(root))
     assert done.returncode == 0 and "restored" in done.stdout
     assert _tree_text(root) == before and git(root, "rev-parse", "HEAD") == head
     assert git(root, "status", "--porcelain") == ""
     assert "nothing" in run_cli("update", "--abort", str(root)).stdout
     assert run_cli("update", str(root)).returncode == 0
+
+
+def test_signal_while_carrying_puts_the_project_back(project) -> None:
+    root, _ = project
+    _edited_and_committed(root)
+    before = _snapshot(root)
+    done = _run_patched("os.kill(os.getpid(), signal.SIGTERM)", "update", str(root), hook=MID_CARRY)
+    assert done.returncode == 143, done.stderr
+    assert _snapshot(root) == before and git(root, "status", "--porcelain") == ""
+    assert run_cli("update", str(root)).returncode == 0
+
+
+def test_killed_after_the_conflicts_are_recorded_abort_restores_exactly(project) -> None:
+    root, _ = project
+    _edit(root, "app.py", "setting_3 = 3", "setting_3 = 'mine'")
+    _commit(root)
+    before = _snapshot(root)
+    done = _run_patched("os._exit(137)", "update", str(root), hook=AFTER_INDEX)
+    assert done.returncode == 137
+    assert "app.py" in git(root, "ls-files", "-u"), "the conflict reached the index"
+    done = run_cli("update", "--abort", str(root))
+    assert done.returncode == 0 and "restored" in done.stdout, done.stderr
+    assert _snapshot(root) == before and git(root, "status", "--porcelain") == ""
+    assert not (
+        Path(git(root, "rev-parse", "--absolute-git-dir").strip()) / "mlscaffold-update"
+    ).exists()
+
+
+def _user_work_after_the_kill(root: Path, what: str) -> None:
+    """What a user does next on a half-updated tree, not knowing an update was killed."""
+    if what == "commit":
+        _edit(root, "notes.txt", "My own notes.", "My own notes, and more after the kill.")
+        _commit(root, "work after the kill")
+    elif what == "edit":
+        path = root / "app.py"
+        path.write_text(path.read_text() + "after_the_kill = True\n")
+    else:
+        (root / "scratch.py").write_text("print('written after the kill')\n")
+
+
+@pytest.mark.parametrize("what", ["commit", "edit", "new file"])
+def test_abort_refuses_when_the_user_worked_after_the_kill(project, what) -> None:
+    root, _ = project
+    _edited_and_committed(root)
+    start = git(root, "rev-parse", "HEAD").strip()
+    done = _run_patched("os._exit(137)", "update", str(root), hook=MID_CARRY)
+    assert done.returncode == 137
+    _user_work_after_the_kill(root, what)
+    before = _snapshot(root)
+    done = run_cli("update", "--abort", str(root))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "restored" not in done.stdout and "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: ")
+    named = {"commit": "1 new commit", "edit": "app.py", "new file": "scratch.py"}[what]
+    assert named in lines[0]
+    assert start[:8] in lines[1] and f"git diff {start[:8]}" in lines[1]
+    assert _snapshot(root) == before, "--abort must not touch the user's work"
+    assert run_cli("update", "--abort", str(root)).returncode == 2, "it stays refused"
+    assert _snapshot(root) == before
+
+
+def test_quit_forgets_a_killed_update_and_keeps_the_tree(project) -> None:
+    root, _ = project
+    _edited_and_committed(root)
+    assert _run_patched("os._exit(137)", "update", str(root), hook=MID_CARRY).returncode == 137
+    _user_work_after_the_kill(root, "new file")
+    before = _snapshot(root)
+    done = run_cli("update", "--quit", str(root))
+    assert done.returncode == 0, done.stderr
+    assert _snapshot(root) == before
+    assert run_cli("check", str(root)).returncode in (0, 1), "no longer blocked"
+    assert "nothing" in run_cli("update", "--quit", str(root)).stdout
+
+
+def _start_paused_update(
+    root: Path, tmp_path: Path, hook: tuple[str, str, int]
+) -> tuple[subprocess.Popen[str], Path]:
+    """An update that stops at `hook` until the test creates the file `go`."""
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    wait = (
+        f"open({str(ready)!r}, 'w').close()\n"
+        f"        while not os.path.exists({str(go)!r}): time.sleep(0.05)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _patched_code(wait, hook), "update", str(root)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+    for _ in range(1200):
+        if ready.exists() or proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert ready.exists(), proc.communicate()
+    return proc, go
+
+
+@pytest.mark.parametrize("hook", [AFTER_COPIER, MID_CARRY], ids=["rehearsing", "carrying"])
+def test_one_update_at_a_time(project, tmp_path: Path, hook) -> None:
+    root, _ = project
+    _edited_and_committed(root)
+    first, go = _start_paused_update(root, tmp_path, hook)
+    try:
+        during = _snapshot(root)
+        for command in (["update"], ["update", "--abort"], ["update", "--pretend"], ["check"]):
+            done = run_cli(*command, str(root))
+            assert done.returncode == 2, (command, done.stdout, done.stderr)
+            lines = done.stderr.strip().splitlines()
+            assert lines[0] == (
+                f"error: another mlscaffold update (pid {first.pid}) is working on this project"
+            ), (command, done.stderr)
+            assert lines[1].startswith("hint: wait for it to finish")
+            assert _snapshot(root) == during, f"{command} touched the running update's tree"
+    finally:
+        go.touch()
+        _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert "changed by template v2" in (root / "app.py").read_text()
+    assert (root / "added_in_v2.txt").is_file()
+    _assert_kept(root, USER_LINE, "My own notes.", "# Demo, my title")
+    assert run_cli("update", str(root)).returncode == 0
+
+
+def test_a_stale_lock_file_blocks_nothing(project) -> None:
+    root, _ = project
+    (root / ".git" / "mlscaffold-update.lock").write_text("999999\n")  # its owner is long gone
+    done = run_cli("update", str(root))
+    assert done.returncode == 0, done.stderr
+
+
+def test_killed_before_touching_the_project_leaves_it_as_it_was(project) -> None:
+    root, _ = project
+    before = _snapshot(root)
+    assert _run_patched("os._exit(137)", "update", str(root)).returncode == 137
+    assert _snapshot(root) == before and git(root, "status", "--porcelain") == ""
+    done = run_cli("update", str(root))
+    assert done.returncode == 0, done.stderr
+    assert (root / "added_in_v2.txt").is_file()
+
+
+# ---- dirty trees with nothing to do, pretend on a dirty tree --------------------------------
+
+
+def _make_dirty(root: Path) -> None:
+    (root / "scratch.py").write_text("print('wip')\n")
+    _edit(root, "notes.txt", "Notes shipped by the template.", "Notes being edited.")
+
+
+def test_up_to_date_with_uncommitted_changes_is_nothing_to_do(project) -> None:
+    root, _ = project
+    assert run_cli("update", str(root)).returncode == 0
+    _commit(root, "update")
+    _make_dirty(root)
+    before = _snapshot(root)
+    for extra in ([], ["--pretend"]):
+        done = run_cli("update", str(root), *extra)
+        assert done.returncode == 0, done.stderr
+        assert "already on template 2.0.0: nothing to do" in done.stdout
+        assert _snapshot(root) == before
+
+
+def test_pretend_on_a_dirty_tree_rehearses_the_last_commit(project) -> None:
+    root, _ = project
+    _make_dirty(root)
+    before = _snapshot(root)
+    done = run_cli("update", str(root), "--pretend")
+    assert done.returncode == 0, done.stderr
+    assert "would update 1.0.0 → 2.0.0" in done.stdout
+    assert "uncommitted" in done.stderr and "scratch.py" in done.stderr
+    assert _snapshot(root) == before
+    refused = run_cli("update", str(root))
+    assert refused.returncode == 2 and "uncommitted changes" in refused.stderr, "real one refuses"
 
 
 # ---- damaged or inconsistent state ---------------------------------------------------------

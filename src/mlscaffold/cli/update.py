@@ -17,11 +17,15 @@ Examples:
   mlscaffold update --pretend           # rehearse: list changes and conflicts, write nothing
   mlscaffold update --conflict rej      # leave *.rej files instead of inline markers
   mlscaffold update --abort             # undo an update that was killed half-way
+  mlscaffold update --quit              # forget a killed one you have sorted out by hand
 \b
-The repository must be clean. Your edits are kept; where they overlap a template change,
-the file gets conflict markers (or a .rej file) and update exits 1 listing them. A failed,
-interrupted (Ctrl-C, SIGTERM, SIGHUP) or killed update never loses your work: the first
-three put the project back at once; after a kill, 'update --abort' does.
+The repository must be clean (unless there is nothing to do; --pretend rehearses the last
+commit). Your edits are kept; where they overlap a template change, the file gets conflict
+markers (or a .rej file) and update exits 1 listing them. A failed, interrupted (Ctrl-C,
+SIGTERM, SIGHUP) or killed update never loses your work: the first three put the project
+back at once; after a kill, 'update --abort' does, unless you have changed the project
+since (then it refuses and says how to look). One update at a time: a second one exits 2
+naming the first one's pid.
 """
 )
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
@@ -40,22 +44,47 @@ three put the project back at once; after a kill, 'update --abort' does.
 @click.option(
     "--abort", is_flag=True, help="Undo an update that was killed half-way (exact restore)."
 )
+@click.option(
+    "--quit",
+    "quit_",
+    is_flag=True,
+    help="Forget a killed update, keeping the files as they are (after fixing by hand).",
+)
 @handle_errors
 def update(
-    path: Path, to: str | None, pretend: bool, conflict: str, pairs: tuple[str, ...], abort: bool
+    path: Path,
+    to: str | None,
+    pretend: bool,
+    conflict: str,
+    pairs: tuple[str, ...],
+    abort: bool,
+    quit_: bool,
 ) -> None:
     """Update the project at PATH to a newer template version, keeping your edits."""
     from mlscaffold import answers
-    from mlscaffold.errors import ConflictsError
+    from mlscaffold.errors import ConflictsError, UsageError
     from mlscaffold.update import abort as run_abort
+    from mlscaffold.update import quit_update
     from mlscaffold.update import update as run_update
 
+    if abort and quit_:
+        raise UsageError("--abort and --quit exclude each other", "pick one")
     if abort:
         restored = run_abort(path)
         if restored is None:
             click.echo("no interrupted update to undo: nothing changed")
         else:
             click.echo(f"restored the project exactly as it was before the update ({restored[:8]})")
+        return
+    if quit_:
+        start = quit_update(path)
+        if start is None:
+            click.echo("no interrupted update to forget: nothing changed")
+        else:
+            click.echo(
+                f"forgot the interrupted update (it started at {start[:8]}); "
+                "the files are as you left them"
+            )
         return
 
     result = run_update(
@@ -85,6 +114,13 @@ def update(
     if result.conflicts:
         listing = "\n".join(f"  {name}" for name in result.conflicts)
         click.echo(f"conflicts in {len(result.conflicts)} file(s):\n{listing}", err=True)
+    if result.uncommitted:
+        click.echo(
+            f"note: {len(result.uncommitted)} uncommitted change(s) were not included "
+            f"(the rehearsal used the last commit): {', '.join(result.uncommitted[:5])}"
+            + (" ..." if len(result.uncommitted) > 5 else ""),
+            err=True,
+        )
     if result.needs_attention:
         raise ConflictsError(
             f"{result.attention_count} conflict(s) "
