@@ -557,6 +557,111 @@ def test_pretend_on_a_dirty_tree_rehearses_the_last_commit(project) -> None:
     assert refused.returncode == 2 and "uncommitted changes" in refused.stderr, "real one refuses"
 
 
+# ---- binary files and renamed files ------------------------------------------------------
+
+WIDE_V1 = "Wide text, v1\nsecond line\n"
+WIDE_V2 = "Wide text, v2 of the template\nsecond line\n"
+BLOB = b"\x00\x01header\x00shipped by the template\x00"
+MOVABLE_V1 = "a = 1\nb = 2\nc = 3\n"
+MOVABLE_V2 = "a = 1\nb = 2\nc = 'changed by template v2'\n"
+
+
+def _write_rich_template(root: Path, version: int) -> None:
+    """The synthetic template plus a UTF-16 text file (binary to git: NUL bytes) the template
+    changes, a NUL-byte blob it does not, and a file it changes that users like to rename."""
+    from conftest import _write_template
+
+    _write_template(root, version)
+    kind = root / "sentiment-classifier"
+    (kind / "wide.txt").write_bytes((WIDE_V1 if version == 1 else WIDE_V2).encode("utf-16"))
+    (kind / "blob.bin").write_bytes(BLOB)
+    (kind / "movable.py").write_text(MOVABLE_V1 if version == 1 else MOVABLE_V2)
+
+
+@pytest.fixture
+def rich_project(tmp_path: Path, monkeypatch) -> Path:
+    from conftest import release
+
+    src, bundle = tmp_path / "rich-src", tmp_path / "rich-bundles" / "current.bundle"
+    _write_rich_template(src, 1)
+    release.release("1.0.0", replace=False, bundle=bundle, templates=src)
+    v1 = bundle.with_name("v1.bundle")
+    v1.write_bytes(bundle.read_bytes())
+    _write_rich_template(src, 2)
+    release.release("2.0.0", replace=False, bundle=bundle, templates=src)
+    monkeypatch.setenv(source.SHIPPED_ENV, str(v1))
+    dest = tmp_path / "rich"
+    done = run_cli("new", "sentiment-classifier", str(dest), "--defaults")
+    assert done.returncode == 0, done.stderr
+    monkeypatch.setenv(source.SHIPPED_ENV, str(bundle))
+    return dest
+
+
+@pytest.mark.parametrize("mode", ["inline", "rej"])
+def test_binary_file_changed_by_both_is_a_conflict(rich_project: Path, mode: str) -> None:
+    root = rich_project
+    mine = (WIDE_V1 + "my own line\n").encode("utf-16")
+    (root / "wide.txt").write_bytes(mine)
+    _commit(root)
+    done = run_cli("update", str(root), "--conflict", mode)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert (root / "wide.txt").read_bytes() == mine, "the user's version stays in the tree"
+    assert (root / "wide.txt.rej").read_bytes() == WIDE_V2.encode("utf-16")
+    listed = "wide.txt" if mode == "inline" else "wide.txt.rej"
+    assert f"conflicts in 1 file(s):\n  {listed}\n" in done.stderr
+    assert "binary" in done.stderr
+    if mode == "inline":
+        assert "wide.txt" in git(root, "ls-files", "-u"), "git status shows it unmerged"
+    assert "changed by template v2" in (root / "app.py").read_text(), "the rest applies"
+
+
+def test_binary_conflict_through_the_api(rich_project: Path) -> None:
+    from mlscaffold.update import update
+
+    root = rich_project
+    (root / "wide.txt").write_bytes((WIDE_V1 + "mine\n").encode("utf-16"))
+    _commit(root)
+    pretend = update(root, pretend=True)
+    assert pretend.conflicts == ["wide.txt"] and pretend.needs_attention
+    result = update(root)
+    assert result.conflicts == ["wide.txt"] and result.needs_attention
+
+
+def test_binary_file_changed_only_by_the_user_is_kept(rich_project: Path) -> None:
+    root = rich_project
+    mine = BLOB + b"my own bytes\x00"
+    (root / "blob.bin").write_bytes(mine)
+    _commit(root)
+    done = run_cli("update", str(root))
+    assert done.returncode == 0, done.stderr
+    assert (root / "blob.bin").read_bytes() == mine
+    assert (root / "wide.txt").read_bytes() == WIDE_V2.encode("utf-16"), "template-only: applied"
+
+
+def test_renamed_file_the_template_changed_is_reported(rich_project: Path) -> None:
+    root = rich_project
+    git(root, "mv", "movable.py", "moved.py")
+    _commit(root, "rename")
+    done = run_cli("update", str(root))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "renamed" in done.stderr and "movable.py → moved.py" in done.stderr
+    assert not (root / "movable.py").exists(), "the old name is not re-created"
+    assert (root / "moved.py").read_text() == MOVABLE_V1
+    patch = (root / "moved.py.rej").read_text()
+    assert "+c = 'changed by template v2'" in patch and "+++ b/moved.py" in patch
+    git(root, "apply", "moved.py.rej")
+    assert (root / "moved.py").read_text() == MOVABLE_V2, "the patch applies to the new name"
+
+
+def test_renamed_file_the_template_did_not_change_is_quiet(rich_project: Path) -> None:
+    root = rich_project
+    git(root, "mv", "blob.bin", "kept.bin")
+    _commit(root, "rename")
+    done = run_cli("update", str(root))
+    assert done.returncode == 0, done.stderr
+    assert not (root / "blob.bin").exists() and (root / "kept.bin").read_bytes() == BLOB
+
+
 # ---- damaged or inconsistent state ---------------------------------------------------------
 
 

@@ -8,11 +8,22 @@ that exists on this machine, a conflict report (Copier exits 0 with conflicts; w
 Copier never runs on the project itself: it runs on a clone of HEAD, and the result is
 carried into the project under a write-ahead journal (see journal.py), while a lock keeps a
 second update out (locking.py). `--pretend` is the same rehearsal, thrown away.
+
+Two things Copier gets wrong are put right in the rehearsal:
+- binary files (what git treats as binary: NUL bytes, `-diff`): Copier's patch cannot carry
+  the user's change to one, so the template's version silently replaced it. Now a binary
+  file only the user changed keeps the user's version, and one both changed is a conflict
+  like any other: the user's version stays, the template's is saved beside it as NAME.rej,
+  and with inline conflicts the index records the three versions (as `git merge` does).
+- renamed files (`git mv` in the history): the template's change to the old name was
+  silently dropped. Now it is reported, with the change saved beside the new name as a patch
+  (NEW.rej, `git apply`-able), and the old name is not re-created.
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +43,8 @@ class UpdateResult:
     changed: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
     kept_removed: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (template's name, user's)
+    binary_conflicts: list[str] = field(default_factory=list)  # also in `conflicts`
     uncommitted: list[str] = field(default_factory=list)  # left out of a --pretend rehearsal
     pretend: bool = False
 
@@ -41,12 +54,13 @@ class UpdateResult:
 
     @property
     def needs_attention(self) -> bool:
-        """Conflicts to resolve or removed files kept: a person must look (exit 1)."""
-        return bool(self.conflicts or self.kept_removed)
+        """Conflicts to resolve, removed files kept or template changes to renamed files not
+        applied: a person must look (exit 1)."""
+        return bool(self.conflicts or self.kept_removed or self.renamed)
 
     @property
     def attention_count(self) -> int:
-        return len(self.conflicts) + len(self.kept_removed)
+        return len(self.conflicts) + len(self.kept_removed) + len(self.renamed)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -56,6 +70,8 @@ class UpdateResult:
             "changed": self.changed,
             "conflicts": self.conflicts,
             "kept_removed": self.kept_removed,
+            "renamed": [{"from": old, "to": new} for old, new in self.renamed],
+            "binary_conflicts": self.binary_conflicts,
             "uncommitted": self.uncommitted,
             "pretend": self.pretend,
             "needs_attention": self.needs_attention,
@@ -219,6 +235,117 @@ def _apply(
     engine.refuse_unknown_questions(data, questions)  # a misspelt -d must not pass silently
     result = UpdateResult(root, project.version, str(target))
     result.kept_removed = _keep_edited_removals(project, src)
-    result.conflicts = sorted(set(git.unmerged_files(root)) | set(git.rejected_hunk_files(root)))
+    binary = [name for name in git.binary_changes(root) if (root / name).is_file()]
+    in_head = git.tracked_files(root)
+    moved = {
+        old: new
+        for old, new in git.renamed_in_history(root).items()
+        if old not in in_head and new in in_head
+    }
+    old, new = _pristine(project, src, target, sorted(set(binary) | set(moved)))
+    saved_beside: set[str] = set()  # .rej files we wrote that are not conflicts by name
+    result.binary_conflicts = _merge_binary(root, binary, old, new, conflict)
+    if conflict == "inline":
+        saved_beside |= {f"{name}.rej" for name in result.binary_conflicts}
+    result.renamed, patches = _report_renamed(root, moved, old, new, in_head)
+    saved_beside |= set(patches)
+    rejected = set(git.rejected_hunk_files(root)) - saved_beside
+    result.conflicts = sorted(set(git.unmerged_files(root)) | rejected)
     result.changed = git.dirty_files(root)
     return result
+
+
+def _pristine(
+    project: Project, src: str, target: source.TemplateVersion, names: list[str]
+) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The named files as the old and the new template version generate them (two renders,
+    only when a binary or renamed file needs them)."""
+    if not names:
+        return {}, {}
+    folder = project.root.name
+    old = engine.render_files(src, project.answers, project.commit, names, folder=folder)
+    answers = load(project.root).answers  # as the update left them (with any -d changes)
+    return old, engine.render_files(src, answers, target.tag, names, folder=folder)
+
+
+def _merge_binary(
+    root: Path,
+    names: list[str],
+    old: dict[str, bytes],
+    new: dict[str, bytes],
+    conflict: engine.Conflict,
+) -> list[str]:
+    """Copier's patch cannot carry a change to a binary file, so its update left the
+    template's version: keep the user's when only they changed it; a conflict when both did."""
+    conflicts = []
+    for name in names:
+        base, theirs = old.get(name), new.get(name)
+        ours = git.head_content(root, name)
+        if theirs is None or ours in (theirs, base):
+            continue  # dropped (kept_removed's business), the same, or a template-only change
+        git.restore_from_head(root, name)
+        if base == theirs:
+            continue  # only the user changed it
+        (root / f"{name}.rej").write_bytes(theirs)
+        if conflict == "inline":
+            _record_stages(root, name, base, theirs)
+        conflicts.append(name)
+    return conflicts
+
+
+def _record_stages(root: Path, name: str, base: bytes | None, theirs: bytes) -> None:
+    """Base, ours and theirs in the index, as `git merge` leaves a binary conflict: `git
+    status` shows it unmerged, and `git checkout --theirs` takes the template's version."""
+    mode, ours = git.output("ls-tree", "HEAD", "--", name, cwd=root).split()[:3:2]
+
+    def blob(data: bytes) -> str:
+        return git.run_bytes("hash-object", "-w", "--no-filters", "--stdin", cwd=root, data=data)
+
+    lines = [f"0 {'0' * len(ours)}\t{name}"]
+    if base is not None:
+        lines.append(f"{mode} {blob(base).decode().strip()} 1\t{name}")
+    lines.append(f"{mode} {ours} 2\t{name}")
+    lines.append(f"{mode} {blob(theirs).decode().strip()} 3\t{name}")
+    listing = b"".join(line.encode("utf-8", "surrogateescape") + b"\0" for line in lines)
+    git.run_bytes("update-index", "-z", "--index-info", cwd=root, data=listing)
+
+
+def _report_renamed(
+    root: Path,
+    moved: dict[str, str],
+    old: dict[str, bytes],
+    new: dict[str, bytes],
+    in_head: set[str],
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Template changes to files the user renamed (Copier drops them without a word): the
+    (old, new) names, and the patches saved beside the new names (NEW.rej)."""
+    renamed, patches = [], []
+    for before_name, now in sorted(moved.items()):
+        base, theirs = old.get(before_name), new.get(before_name)
+        if base is None or theirs is None or base == theirs:
+            continue
+        stray = root / before_name
+        if before_name not in in_head and stray.is_file() and stray.read_bytes() == theirs:
+            stray.unlink()  # the template's copy under the old name: not the user's layout
+        patch = _patch(base, theirs, now)
+        if patch is not None and not (root / f"{now}.rej").exists():
+            (root / f"{now}.rej").write_text(patch, encoding="utf-8")
+            patches.append(f"{now}.rej")
+        renamed.append((before_name, now))
+    return renamed, patches
+
+
+def _patch(before: bytes, after: bytes, name: str) -> str | None:
+    """The template's change as a unified diff against `name` (None for binary content)."""
+    try:
+        a, b = before.decode("utf-8"), after.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\0" in a or "\0" in b:
+        return None
+    lines = difflib.unified_diff(
+        a.splitlines(keepends=True), b.splitlines(keepends=True), f"a/{name}", f"b/{name}"
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )

@@ -21,11 +21,12 @@ Examples:
 \b
 The repository must be clean (unless there is nothing to do; --pretend rehearses the last
 commit). Your edits are kept; where they overlap a template change, the file gets conflict
-markers (or a .rej file) and update exits 1 listing them. A failed, interrupted (Ctrl-C,
-SIGTERM, SIGHUP) or killed update never loses your work: the first three put the project
-back at once; after a kill, 'update --abort' does, unless you have changed the project
-since (then it refuses and says how to look). One update at a time: a second one exits 2
-naming the first one's pid.
+markers (or a .rej file; a binary file keeps yours, the template's beside it as .rej) and
+update exits 1 listing them, as it does for template changes to files you renamed. A
+failed, interrupted (Ctrl-C, SIGTERM, SIGHUP) or killed update never loses your work: the
+first three put the project back at once; after a kill, 'update --abort' does, unless you
+have changed the project since (then it refuses and says how to look). One update at a
+time: a second one exits 2 naming the first one's pid.
 """
 )
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
@@ -111,9 +112,29 @@ def update(
             f"kept them:\n{listing}",
             err=True,
         )
+    if result.renamed:
+        listing = "\n".join(
+            f"  {old} → {new}"
+            + (f" (its change: {new}.rej)" if f"{new}.rej" in result.changed else "")
+            for old, new in result.renamed
+        )
+        click.echo(
+            f"the template changed {len(result.renamed)} file(s) you renamed; "
+            f"its changes were not applied:\n{listing}",
+            err=True,
+        )
     if result.conflicts:
         listing = "\n".join(f"  {name}" for name in result.conflicts)
         click.echo(f"conflicts in {len(result.conflicts)} file(s):\n{listing}", err=True)
+    if result.binary_conflicts:
+        listing = "\n".join(
+            f"  {name} (template's: {name}.rej)" for name in result.binary_conflicts
+        )
+        click.echo(
+            f"{len(result.binary_conflicts)} of them binary: yours is kept, "
+            f"the template's is saved beside it:\n{listing}",
+            err=True,
+        )
     if result.uncommitted:
         click.echo(
             f"note: {len(result.uncommitted)} uncommitted change(s) were not included "
