@@ -234,7 +234,7 @@ RUBRIC = {
         {"name": "Lint clean", "points": 0, "check": "lint"},
         {"name": "Pipeline runs", "points": 20, "check": "pipeline"},
         {"name": "Beats baseline", "points": 20, "check": "beats_baseline"},
-        {"name": "Accuracy", "points": 20, "check": "metric", "expr": "model.cv_mean >= 0.6"},
+        {"name": "Accuracy", "points": 20, "check": "metric", "expr": "model.accuracy >= 0.6"},
         {"name": "Hidden tests", "points": 30, "check": "pytest", "hidden": True},
     ]
 }
@@ -246,6 +246,7 @@ def _grades(assignment: Path) -> dict[str, dict[str, str]]:
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 def test_grade_is_fair_deterministic_and_survives_tampering_and_hangs(
     assignment: Path, tmp_path: Path
 ) -> None:
@@ -288,7 +289,7 @@ def test_grade_is_fair_deterministic_and_survives_tampering_and_hangs(
     (assignment / "grading" / "tests" / "test_isolation.py").write_text(
         "import os\n\n\ndef test_no_instructor_secrets():\n"
         "    assert 'GITHUB_TOKEN' not in os.environ\n"
-        "    assert 'mlscaffold-grade-' in os.environ['HOME']\n"
+        "    assert os.environ['HOME'] == '/grading/home'\n"
     )
     bare = tmp_path / "bare-python"  # a Python without site-packages: no project dependencies
     bare.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "$@"\n')
@@ -314,13 +315,17 @@ def test_grade_is_fair_deterministic_and_survives_tampering_and_hangs(
     assert set(grades) == {"s000", "s001", "s002", "s003", "s004"}
     honest = grades["s000"]
     assert honest["total"] == "100", honest
-    assert grades["s001"]["Config tests"] == "0", "the instructor's tests were put back"
-    assert grades["s001"]["Accuracy"] == "0" and grades["s001"]["total"] == "0"
+    # config.py and the tests are not the student's: the assignment's own were graded
+    assert grades["s001"]["Config tests"] == "10", grades["s001"]
+    assert grades["s001"]["Accuracy"] == "0" and grades["s001"]["Pipeline runs"] == "0"
+    assert grades["s001"]["total"] == "10"
     assert grades["s002"]["total"] == "0" and "timed out after 45 s" in grades["s002"]["note"]
     assert grades["s003"]["total"] == "0" and grades["s003"]["note"] == "no repository"
     feedback = (assignment / "feedback" / "s000.md").read_text()
     assert "100 / 100" in feedback and "bundled sample" in feedback
-    assert "pipeline failed" in (assignment / "feedback" / "s001.md").read_text()
+    tampered = (assignment / "feedback" / "s001.md").read_text()
+    assert "pipeline failed" in tampered and "Not graded" in tampered
+    assert "tests/test_config.py" in tampered and "reports/metrics.json" in tampered
     assert git(tamperer, "status", "--porcelain") == "", "students' repositories are untouched"
 
     first = (assignment / "grades.csv").read_text()

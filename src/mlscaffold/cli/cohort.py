@@ -130,10 +130,19 @@ def status(folder: Path, assignment: Path | None, as_json: bool) -> None:
 
 @cohort.command(
     epilog="""\b
-Not a security sandbox: student code runs as you, without your environment variables, with
-a HOME and temp folder of its own. For untrusted code run it in a container, e.g.
-  docker run --rm --network none -v "$PWD:/work" -w /work python:3.11 \\
-      sh -c 'pip install mlscaffold-cli && mlscaffold cohort grade hw1 repos'
+Student code is untrusted: every step runs in a bubblewrap sandbox (Debian: apt-get install
+bubblewrap) with no network, a read-only system, no view of your folders or other students'
+repositories, its own process namespace and limits on time, memory and output. Only the
+files a student may change (cohort.yml `student_files`; default: the package's own kind
+modules, configs/, notebooks/) are taken from their last commit; tests, tool configuration
+and root-level Python come from the assignment. Metrics are computed here, from the
+project's predictions on held-out data whose labels never enter the sandbox.
+\b
+Examples:
+  mlscaffold cohort grade hw1 repos --jobs 2 --timeout 600
+  mlscaffold cohort grade hw1 repos --container podman --image my-course/grader:1
+\b
+Exit status: 0 graded (see grades.csv), 2 bad rubric or no sandbox available.
 """
 )
 @click.argument("assignment", type=click.Path(path_type=Path, file_okay=False, exists=True))
@@ -150,17 +159,41 @@ a HOME and temp folder of its own. For untrusted code run it in a container, e.g
     "--python",
     "python",
     metavar="PATH",
-    help="Python with the project's dependencies (default: this one).",
+    help="Python with the projects' dependencies (default: one built and cached for you).",
+)
+@click.option(
+    "--container",
+    type=click.Choice(["docker", "podman"]),
+    help="Sandbox with a container engine instead of bubblewrap.",
+)
+@click.option("--image", metavar="IMAGE", help="Image for --container (Python + dependencies).")
+@click.option(
+    "--unsafe",
+    is_flag=True,
+    help="Where no sandbox can run: run student code as you (never for untrusted code).",
 )
 @handle_errors
-def grade(assignment: Path, folder: Path, jobs: int, timeout: float, python: str | None) -> None:
+def grade(
+    assignment: Path,
+    folder: Path,
+    jobs: int,
+    timeout: float,
+    python: str | None,
+    container: str | None,
+    image: str | None,
+    unsafe: bool,
+) -> None:
     """Grade every student's repository: ASSIGNMENT/grades.csv and ASSIGNMENT/feedback/."""
     from mlscaffold.cohort import bulk
+    from mlscaffold.cohort.grading import Options
 
-    grades, table = bulk.grade(assignment, folder, jobs, timeout, python, say)
+    options = Options(jobs, timeout, python, container, image, unsafe)
+    grades, table, strangers = bulk.grade(assignment, folder, options, say)
     for row in grades:
         result = row.problem or f"{row.total:g} / {row.max:g}"
         click.echo(f"{row.student.student_id:<12} {row.student.handle:<24} {result}")
+    if strangers:
+        click.echo(f"not on the roster, not graded: {', '.join(strangers)}")
     click.echo(f"wrote {table} and {assignment / 'feedback'}/")
 
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from mlscaffold import source
-from mlscaffold.cohort import grader, grading, parallel, repos, roster
+from mlscaffold.cohort import (
+    environment,
+    evidence,
+    grading,
+    overlay,
+    parallel,
+    repos,
+    roster,
+    sandbox,
+)
 from mlscaffold.cohort import preset as presets
 
 Progress = Callable[[str], None]
@@ -33,6 +41,7 @@ def new(
     preset = presets.read(assignment)
     students = roster.read(roster_path)
     out.mkdir(parents=True, exist_ok=True)
+    presets.record_roster(assignment, roster_path)  # `grade` grades this roster
     todo = [
         repos.NewJob(assignment.resolve(), preset, s, (out / preset.repo_name(s)).resolve(), remote)
         for s in students
@@ -57,45 +66,59 @@ def status(folder: Path, assignment: Path | None) -> list[repos.RepoStatus]:
 def grade(
     assignment: Path,
     folder: Path,
-    jobs: int,
-    timeout: float,
-    python: str | None,
+    options: grading.Options,
     progress: Progress,
-) -> tuple[list[grading.StudentGrade], Path]:
+) -> tuple[list[grading.StudentGrade], Path, list[str]]:
+    """Grade the roster `cohort new` used; also names repositories that are not on it."""
+    assignment, folder = assignment.resolve(), folder.resolve()
     preset = presets.read(assignment)
-    rubric = grader.load_rubric(assignment / presets.GRADING / presets.RUBRIC)
-    students = roster.read(assignment / presets.ROSTER)
-    progress(f"preparing the instructor's tests (template {preset.version})")
+    rubric = grading.read_rubric(assignment / presets.GRADING / presets.RUBRIC)
+    students = roster.read(presets.roster_used(assignment))
+    box = sandbox.choose(options.container, options.image, options.unsafe)
+    progress(f"preparing the reference project (template {preset.version})")
     reference = grading.reference_project(assignment, preset)
-    python = python or sys.executable
-    grading.check_python(python, reference, str(preset.answers["package_name"]))
-    todo = [
-        grading.GradeJob(
-            s,
-            (folder / preset.repo_name(s)).resolve(),
-            assignment.resolve(),
+    python = options.python or str(environment.python_for(reference, progress=progress))
+    package = str(preset.answers["package_name"])
+    shared = grading.Assignment(
+        folder=assignment,
+        preset=preset,
+        reference=reference,
+        rubric=rubric,
+        python=grading.check_python(python, reference, package),
+        box=box,
+        patterns=preset.student_files or overlay.default_patterns(reference, package),
+        secrets=evidence.Secrets.gather(
+            [assignment / presets.GRADING / "tests", assignment / presets.GRADING / "data"],
             reference,
-            python,
-            timeout,
-            max(1, (os.cpu_count() or 1) // jobs),
-        )
-        for s in students
-    ]
+        ),
+        timeout=options.timeout,
+        threads=max(1, (os.cpu_count() or 1) // options.jobs),
+    )
+    expected = {preset.repo_name(s) for s in students}
+    strangers = sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir() and p.name.startswith(f"{preset.assignment}-") and p.name not in expected
+    )
+    if strangers:
+        progress(f"not on the roster (not graded): {', '.join(strangers)}")
+    if box.name == "unsafe":
+        progress("warning: --unsafe: student code runs without a sandbox, as you")
+    todo = [grading.GradeJob(s, folder / preset.repo_name(s), shared) for s in students]
     outcomes = parallel.run_all(
         todo,
         grading.grade_one,
-        jobs=jobs,
+        jobs=options.jobs,
         label=lambda job: job.repo.name,
         describe=lambda g: g.problem or f"{g.total:g} / {g.max:g}",
         progress=progress,
-        stop=grading.stop_all,
+        stop=box.stop_all,
     )
-    grades = []
-    for outcome in outcomes:
-        result = outcome.result or grading.StudentGrade(outcome.item.student, problem=outcome.error)
-        grades.append(result)
+    grades = [o.result or grading.StudentGrade(o.item.student, problem=o.error) for o in outcomes]
+    # written once, after every sandbox has ended: nothing a student ran is still alive
+    for result in grades:
         grading.write_feedback(assignment, result, f"Grade for {preset.assignment}")
-    return grades, grading.write_grades(assignment, rubric, grades)
+    return grades, grading.write_grades(assignment, rubric, grades), strangers
 
 
 def update(

@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import operator
 import os
+import re
 import subprocess
 import sys
 import time
@@ -48,25 +50,46 @@ class RubricError(Exception):
 def load_rubric(path: Path) -> list[dict[str, Any]]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise RubricError(f"{path} is not UTF-8 text: save it as UTF-8") from None
     except (OSError, yaml.YAMLError) as exc:
         raise RubricError(f"cannot read {path}: {exc}") from exc
     items = raw.get("items") if isinstance(raw, dict) else None
     if not isinstance(items, list) or not items:
         raise RubricError(f"{path}: expected `items:`, a list of checks")
+    names: set[str] = set()
     for number, item in enumerate(items, start=1):
+        where = f"{path} item {number}"
         if not isinstance(item, dict) or item.get("check") not in CHECKS:
-            raise RubricError(f"{path} item {number}: `check` must be one of {', '.join(CHECKS)}")
-        if not isinstance(item.get("points"), (int, float)) or item["points"] < 0:
-            raise RubricError(f"{path} item {number}: `points` must be a number >= 0")
+            raise RubricError(f"{where}: `check` must be one of {', '.join(CHECKS)}")
+        points = item.get("points")
+        if (
+            isinstance(points, bool)
+            or not isinstance(points, (int, float))
+            or not math.isfinite(points)
+            or points < 0
+        ):
+            raise RubricError(f"{where}: `points` must be a number >= 0, got {points!r}")
         if item["check"] == "metric":
-            parse_expression(str(item.get("expr", "")), f"{path} item {number}")
+            parse_expression(str(item.get("expr", "")), where)
         item.setdefault("name", f"{item['check']} {number}")
+        if not isinstance(item["name"], str) or not item["name"].strip():
+            raise RubricError(f"{where}: `name` must be text")
+        if item["name"] in names:
+            raise RubricError(f"{where}: the name {item['name']!r} is used twice")
+        names.add(item["name"])
+        if "message" in item and not isinstance(item["message"], str):
+            raise RubricError(f"{where}: `message` (shown when the item fails) must be text")
     return items
 
 
 def parse_expression(text: str, where: str) -> tuple[str, str, str]:
     parts = text.split()
-    if len(parts) != 3 or parts[1] not in OPERATORS:
+    if (
+        len(parts) != 3
+        or parts[1] not in OPERATORS
+        or not all(_operand(part) for part in parts[::2])
+    ):
         raise RubricError(
             f"{where}: expr must look like `model.accuracy >= 0.85` (operators: "
             f"{', '.join(OPERATORS)}), got {text!r}"
@@ -168,6 +191,13 @@ class Grader:
             return False, f"reports/metrics.json has no number at {exc.args[0]}"
         passed = OPERATORS[symbol](value, bound)
         return passed, f"{left} = {value:.4f} ({symbol} {bound:.4f} needed)"
+
+
+def _operand(text: str) -> bool:
+    """A finite number or a dotted metric key (`model.accuracy`, `baseline.ndcg@10`)."""
+    if _is_number(text):
+        return math.isfinite(float(text))
+    return re.fullmatch(r"[A-Za-z_][\w@.\-]*", text) is not None
 
 
 def _is_number(text: str) -> bool:

@@ -1,48 +1,118 @@
-"""Grade every student repository the same way, on throwaway copies.
+"""Grade every student repository the same way, in a sandbox, from evidence the student
+cannot write.
 
-For each repository: clone its last commit into a scratch folder; put back the instructor's
-tests (the template's, at the assignment's version) and rubric, whatever the student did to
-them; add the hidden tests and, when there is some, the evaluation data; run the grader with
-a time limit, a HOME and temp folder of its own and none of the instructor's credentials in
-its environment. The grader runs the pipeline itself, so metrics come from this run, never
-from a committed metrics.json. A crash or timeout is a zero with the reason.
-
-Not a security sandbox: student code runs as you. For untrusted code, run `cohort grade`
-inside a container (see the README).
+For each repository: build the graded tree (the reference project at the assignment's
+version with only the student's allowed files laid over it, read from their last commit);
+split the evaluation data into a training part, which goes into the tree, and hidden labels,
+which never leave this process; then run each step (lint, the tests, the pipeline, the
+predictions, the hidden tests) in a sandbox of its own (`sandbox.py`). Points come from what
+this process computes itself: metrics from the predictions against the hidden labels, test
+outcomes from reports read after the sandbox ended and cross-checked with canary tests
+(`evidence.py`). A crash or timeout is a zero with the reason; tampering is a zero with
+"tampering suspected".
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import json
+import math
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlscaffold import git
-from mlscaffold.cohort import grader, repos
+from mlscaffold.cohort import evidence, grader, overlay, sandbox, scoring
 from mlscaffold.cohort import preset as presets
 from mlscaffold.cohort.roster import Student
 from mlscaffold.errors import UsageError
 
-KEEP_ENV = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT")  # everything else is left behind
+DRIVER = "predict_hidden.py"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How `cohort grade` runs (the CLI's options)."""
+
+    jobs: int = 2
+    timeout: float = 900
+    python: str | None = None  # default: an environment built from the reference project
+    container: str | None = None  # docker | podman instead of bubblewrap
+    image: str | None = None
+    unsafe: bool = False  # no sandbox at all: only when the instructor says so
+
+
+def read_rubric(path: Path) -> list[dict[str, Any]]:
+    try:
+        return grader.load_rubric(path)
+    except grader.RubricError as exc:
+        raise UsageError(str(exc), "fix the rubric (see the comments in its example)") from None
+
+
+def check_python(python: str, reference: Path, package: str) -> sandbox.Interpreter:
+    """Fail once, clearly, when the grading interpreter lacks the projects' dependencies
+    (else every student would get zeros for the instructor's setup)."""
+    import subprocess
+
+    found = sandbox.interpreter(python)
+    done = subprocess.run(
+        [python, "-c", f"import {package}.pipeline, {package}.steps, pytest"],
+        cwd=reference,
+        env={**os.environ, "PYTHONPATH": str(reference / "src")},
+        capture_output=True,
+        text=True,
+    )
+    missing = "" if done.returncode == 0 else (done.stderr.strip().splitlines() or ["?"])[-1]
+    if not missing and not (found.bin / "ruff").is_file():
+        missing = f"no ruff in {found.bin}"
+    if missing:
+        raise UsageError(
+            f"{python} cannot grade the projects ({missing})",
+            f"drop --python (an environment is built), or pass one where "
+            f"`pip install -e '{reference}[dev]'` ran",
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """What every student of one grading run shares (built once, read by every job)."""
+
+    folder: Path
+    preset: presets.Preset
+    reference: Path
+    rubric: list[dict[str, Any]]
+    python: sandbox.Interpreter
+    box: sandbox.Sandbox
+    patterns: list[str]
+    secrets: evidence.Secrets
+    timeout: float
+    threads: int = 1  # per repository: the cores divided by --jobs
+    memory: int = sandbox.Limits(1).memory
+
+    @property
+    def package(self) -> str:
+        return str(self.preset.answers["package_name"])
+
+    @property
+    def hidden_tests(self) -> Path:
+        return self.folder / presets.GRADING / "tests"
+
+    @property
+    def data_source(self) -> tuple[Path, str]:
+        """The labelled data the evaluation split comes from, and how feedback names it."""
+        data = self.folder / presets.GRADING / "data"
+        if data.is_dir() and any(p.is_file() and p.name != "README.md" for p in data.rglob("*")):
+            return data, "the instructor's evaluation data"
+        return self.reference / "data" / "sample", "the bundled sample"
 
 
 @dataclass(frozen=True)
 class GradeJob:
     student: Student
     repo: Path
-    assignment: Path
-    reference: Path
-    python: str
-    timeout: float
-    threads: int = 1  # per repository: the cores divided by --jobs
+    assignment: Assignment
 
 
 @dataclass
@@ -52,12 +122,13 @@ class StudentGrade:
     total: float = 0
     max: float = 0
     data: str = ""
-    problem: str | None = None  # why the grade is zero (no repository, timeout, crash)
+    problem: str | None = None  # why the grade is zero (no repository, timeout, tampering)
+    not_graded: list[str] = field(default_factory=list)  # files changed that are not theirs
 
 
 def reference_project(assignment: Path, preset: presets.Preset) -> Path:
-    """The project as the template makes it at the assignment's version: the source of the
-    instructor's tests. Made once per version, under the assignment folder."""
+    """The project as the template makes it at the assignment's version: the source of every
+    file a student may not change. Made once per version, under the assignment folder."""
     from mlscaffold.generate import NewRequest, generate
 
     target = assignment / ".reference" / preset.version
@@ -72,154 +143,273 @@ def reference_project(assignment: Path, preset: presets.Preset) -> Path:
     return target
 
 
-def check_python(python: str, reference: Path, package: str) -> None:
-    """Fail once, clearly, when the grading interpreter lacks the projects' dependencies
-    (else every student would get zeros for the instructor's setup)."""
-    probe = f"import {package}.pipeline, {package}.steps"
-    done = subprocess.run(
-        [python, "-c", probe],
-        cwd=reference,
-        env={**os.environ, "PYTHONPATH": str(reference / "src")},
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["it does not run"])[-1]
-        raise UsageError(
-            f"{python} cannot run the projects ({last})",
-            f"pass --python with an environment where `pip install -e '{reference}[dev]'` ran",
+def reference_answers(reference: Path) -> dict[str, Any]:
+    import yaml
+
+    return dict(yaml.safe_load((reference / ".copier-answers.yml").read_text(encoding="utf-8")))
+
+
+class TimedOut(Exception):
+    pass
+
+
+class _Run:
+    """One student's steps, each in a fresh sandbox, against one time budget."""
+
+    def __init__(self, job: GradeJob, scratch: Path) -> None:
+        self.job, self.a = job, job.assignment
+        self.scratch = scratch
+        self.project = scratch / "project"
+        self.inputs = scratch / "inputs"
+        self.deadline = self.a.timeout
+        self.spent = 0.0
+        self.steps = 0
+
+    def env(self, paths: dict[str, Path]) -> dict[str, str]:
+        threads = str(self.a.threads)
+        return {
+            "PATH": f"{self.a.python.bin}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(sandbox.INSIDE / "home")
+            if self.a.box.name != "unsafe"
+            else str(self.scratch / "home"),
+            "TMPDIR": "/tmp" if self.a.box.name != "unsafe" else str(self.scratch / "tmp"),
+            "LANG": "C.UTF-8",
+            "PYTHONPATH": str(paths["project"] / "src"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1",
+            "PYTHONHASHSEED": "0",
+            "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",  # no entry-point plugin decides an outcome
+            "NO_COLOR": "1",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            # OpenMP pools spin-wait: two repositories each taking every core made grading
+            # 10x slower (241 s against 21 s for one project's tests)
+            "OMP_NUM_THREADS": threads,
+            "OPENBLAS_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
+        }
+
+    def python(self) -> list[str]:
+        # -P (3.11+): the working folder is not put first on sys.path
+        return [self.a.python.python, *(["-P"] if self.a.python.version >= (3, 11) else [])]
+
+    def step(self, argv_of: Any, inputs: bool = False) -> tuple[sandbox.Result, Path]:
+        """Run one step; returns its result and its own output folder (read it now)."""
+        self.steps += 1
+        out = self.scratch / f"out-{self.steps}"
+        out.mkdir(exist_ok=True)
+        layout = sandbox.Layout(
+            self.project, out, self.inputs if inputs else None, self.a.python.folders
+        )
+        paths = self.a.box.inside(layout)
+        left = self.deadline - self.spent
+        if left <= 0:
+            raise TimedOut
+        limits = sandbox.Limits(left, memory=self.a.memory)
+        result = self.a.box.run(argv_of(paths), layout, self.env(paths), limits)
+        self.spent += result.seconds
+        if result.timed_out:
+            raise TimedOut
+        return result, out
+
+    def tail(self, result: sandbox.Result) -> str:
+        lines = result.output.strip().splitlines()
+        return self.a.secrets.clean(lines[-1] if lines else f"exit status {result.returncode}")
+
+    # ---- the checks -------------------------------------------------------------------
+
+    def lint(self) -> tuple[bool, str]:
+        ruff = str(self.a.python.bin / "ruff")
+        for argv in ([ruff, "check", "."], [ruff, "format", "--check", "."]):
+            result, _ = self.step(lambda _p, argv=argv: argv)
+            if not result.ok:
+                return False, f"ruff: {self.tail(result)}"
+        return True, "ruff: clean"
+
+    def pytest(self, targets: list[str], folder: Path) -> evidence.TestReport:
+        """Run tests with fresh canaries beside them; the report is read after the sandbox."""
+        canaries = evidence.Canaries()
+        self.a.secrets.add(canaries.token)
+        canary = canaries.write(folder)
+        try:
+            result, out = self.step(
+                lambda paths: [
+                    *self.python(),
+                    "-m",
+                    "pytest",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "--continue-on-collection-errors",  # the canaries run whatever else breaks
+                    f"--junitxml={paths['out'] / 'report.xml'}",
+                    *targets,
+                    str(canary.relative_to(self.project)),
+                ]
+            )
+        finally:
+            canary.unlink(missing_ok=True)
+        report = evidence.read_report(out / "report.xml", canaries)
+        if not report.outcomes and not report.first_failure:
+            report.first_failure = self.tail(result)
+        return report
+
+    def visible_tests(self, item: dict[str, Any]) -> tuple[bool, str]:
+        node = item.get("node")
+        targets = [node] if node else ["tests", f"--ignore={grader.HIDDEN_TESTS}"]
+        report = self.pytest(targets, self.project / "tests")
+        failed = sorted(n for n, o in report.outcomes.items() if o == "failed")
+        passed = sum(o == "passed" for o in report.outcomes.values())
+        if failed or not passed:
+            why = report.first_failure or "no test ran"
+            return False, f"{len(failed)} failed ({', '.join(failed[:3])}): " + (
+                self.a.secrets.clean(why)
+            )
+        return True, f"{passed} passed"
+
+    def hidden_tests(self, item: dict[str, Any]) -> tuple[bool, str]:
+        folder = self.project / grader.HIDDEN_TESTS
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.copytree(self.a.hidden_tests, folder, ignore=shutil.ignore_patterns("__pycache__"))
+        expected = evidence.test_functions(folder)
+        node = item.get("node")
+        target = f"{grader.HIDDEN_TESTS}/{node}" if node else grader.HIDDEN_TESTS
+        report = self.pytest([target], folder)
+        wanted = {n for n in expected if not node or n in str(node)} or expected
+        passed = sum(report.passed(name) for name in wanted)
+        ok = bool(wanted) and passed == len(wanted)
+        reason = f"{passed} of {len(wanted)} hidden tests passed"
+        if not ok and item.get("message"):
+            reason += f": {item['message']}"  # the instructor's own words, never the tests'
+        return ok, reason
+
+    def pipeline(self) -> tuple[bool, str]:
+        result, _ = self.step(lambda _p: [*self.python(), "-m", self.a.package, "all", "--sample"])
+        return result.ok, "the pipeline ran" if result.ok else (
+            f"the pipeline failed: {self.tail(result)}"
         )
 
+    def predictions(self, adapter: scoring.Adapter, holdout: scoring.Holdout) -> dict[str, Any]:
+        """Metrics this process computes from the project's predictions on hidden inputs."""
+        source = adapter.driver(self.a.package)
 
-def _scrubbed_env(scratch: Path, threads: int) -> dict[str, str]:
-    home, tmp = scratch / "home", scratch / "tmp"
-    home.mkdir()
-    tmp.mkdir()
-    env = {key: os.environ[key] for key in KEEP_ENV if key in os.environ}
-    env.update(
-        HOME=str(home),
-        TMPDIR=str(tmp),
-        TEMP=str(tmp),
-        TMP=str(tmp),
-        NO_COLOR="1",
-        PYTHONHASHSEED="0",
-        PYTHONDONTWRITEBYTECODE="1",
-        GIT_CONFIG_NOSYSTEM="1",
-        # OpenMP pools (scikit-learn, PyTorch) spin-wait: two repositories each taking every
-        # core made grading 10x slower (241 s against 21 s for one project's tests)
-        OMP_NUM_THREADS=str(threads),
-        OPENBLAS_NUM_THREADS=str(threads),
-        MKL_NUM_THREADS=str(threads),
-    )
-    return env
+        def argv(paths: dict[str, Path]) -> list[str]:
+            driver = paths["out"] / DRIVER  # a fresh folder: nothing earlier could touch it
+            return [*self.python(), str(driver), str(paths["inputs"]), str(paths["out"] / "p.json")]
+
+        (self.scratch / f"out-{self.steps + 1}").mkdir()
+        (self.scratch / f"out-{self.steps + 1}" / DRIVER).write_text(source, encoding="utf-8")
+        result, out = self.step(argv, inputs=True)
+        path = out / "p.json"
+        if not result.ok or not path.is_file():
+            raise scoring.ScoringError(f"no predictions: {self.tail(result)}")
+        predictions = scoring.read_predictions(path)  # size-capped, no repeated keys
+        return adapter.score(predictions, holdout)
 
 
-def _prepare_copy(job: GradeJob, copy: Path) -> str:
-    """The student's last commit with the instructor's tests, rubric, hidden tests and data."""
-    git.run("clone", "--quiet", "--no-hardlinks", str(job.repo), str(copy))
-    shutil.rmtree(copy / ".git")
-    shutil.rmtree(copy / "tests", ignore_errors=True)
-    shutil.copytree(job.reference / "tests", copy / "tests")
-    grading = job.assignment / presets.GRADING
-    shutil.rmtree(copy / "grading", ignore_errors=True)
-    (copy / "grading").mkdir()
-    shutil.copy(grading / presets.RUBRIC, copy / "grading" / presets.RUBRIC)
-    (copy / "grading" / "grade.py").write_text(repos.grader_source(), encoding="utf-8")
-    hidden = grading / "tests"
-    if hidden.is_dir() and any(hidden.glob("test_*.py")):
-        shutil.copytree(hidden, copy / grader.HIDDEN_TESTS)
-    data = grading / "data"
-    files = (
-        [p for p in data.rglob("*") if p.is_file() and p.name != "README.md"]
-        if data.is_dir()
-        else []
-    )
-    for stale in ("data/processed", "data/raw", "models", "runs", "reports/metrics.json"):
-        target = copy / stale
-        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(
-            missing_ok=True
-        )
-    if files:
-        shutil.rmtree(copy / "data" / "sample", ignore_errors=True)
-        shutil.copytree(data, copy / "data" / "sample", ignore=shutil.ignore_patterns("README.md"))
-        return "the instructor's evaluation data"
-    return "the bundled sample"
+def _metric_check(item: dict[str, Any], metrics: dict[str, Any]) -> tuple[bool, str]:
+    if item["check"] == "beats_baseline":
+        name, higher = metrics["headline"], bool(metrics["higher_is_better"])
+        left, symbol, right = f"model.{name}", (">" if higher else "<"), f"baseline.{name}"
+    else:
+        left, symbol, right = grader.parse_expression(str(item["expr"]), item["name"])
+    try:
+        value = grader.lookup(metrics, left)
+        bound = float(right) if grader._is_number(right) else grader.lookup(metrics, right)
+    except KeyError as exc:
+        known = ", ".join(f"{side}.{k}" for side in ("model", "baseline") for k in metrics[side])
+        return False, f"no metric {exc.args[0]} (the grader computes {known})"
+    if not (math.isfinite(value) and math.isfinite(bound)):
+        return False, f"{left} is not a finite number"
+    passed = grader.OPERATORS[symbol](value, bound)
+    return passed, f"{left} = {value:.4f} on hidden data ({symbol} {bound:.4f} needed)"
 
 
-RUNNING: set[subprocess.Popen] = set()  # graders in flight, stopped on Ctrl-C or SIGTERM
+def _grade(run: _Run, job: GradeJob, result: StudentGrade) -> None:
+    a = job.assignment
+    taken = overlay.build(a.reference, job.repo, run.project, a.patterns)
+    result.not_graded = taken.refused
+    adapter = scoring.for_kind(a.preset.kind)
+    source, result.data = a.data_source
+    sample = run.project / "data" / "sample"
+    shutil.rmtree(sample, ignore_errors=True)
+    sample.mkdir(parents=True)
+    run.inputs.mkdir()
+    holdout = adapter.prepare(source, sample, run.inputs, reference_answers(a.reference))
+    outcomes: dict[str, tuple[bool, str]] = {}
+    metrics: dict[str, Any] | None = None
+    scoring_error = ""
 
+    def pipeline_and_metrics() -> None:
+        nonlocal metrics, scoring_error
+        if "pipeline" in outcomes:
+            return
+        outcomes["pipeline"] = run.pipeline()
+        if outcomes["pipeline"][0]:
+            try:
+                metrics = run.predictions(adapter, holdout)
+            except scoring.ScoringError as exc:
+                scoring_error = a.secrets.clean(str(exc))
+                outcomes["pipeline"] = (False, f"the pipeline ran but {scoring_error}")
 
-def _start(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen:
-    process = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,  # its own process group: a timeout kills all it started
-    )
-    RUNNING.add(process)
-    return process
-
-
-def _kill(process: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # the student's code and all it started
-    process.communicate()
-
-
-def stop_all() -> None:
-    for process in list(RUNNING):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
+    # hidden tests last: nothing that runs after them can carry their text into feedback
+    order = sorted(a.rubric, key=lambda item: bool(item.get("hidden")))
+    rows: dict[str, dict[str, Any]] = {}
+    for item in order:
+        check = item["check"]
+        if check == "lint":
+            passed, reason = run.lint()
+        elif check == "pytest" and item.get("hidden"):
+            pipeline_and_metrics()
+            if not a.hidden_tests.is_dir() or not evidence.test_functions(a.hidden_tests):
+                passed, reason = False, "no hidden tests in the assignment"
+            else:
+                passed, reason = run.hidden_tests(item)
+        elif check == "pytest":
+            passed, reason = run.visible_tests(item)
+        else:
+            pipeline_and_metrics()
+            if check == "pipeline":
+                passed, reason = outcomes["pipeline"]
+            elif metrics is None:
+                passed, reason = False, outcomes["pipeline"][1]
+            else:
+                passed, reason = _metric_check(item, metrics)
+        rows[item["name"]] = {
+            "name": item["name"],
+            "check": check,
+            "points": item["points"] if passed else 0,
+            "max": item["points"],
+            "passed": passed,
+            "reason": reason,
+        }
+    result.items = [rows[item["name"]] for item in a.rubric]
+    result.total = sum(row["points"] for row in result.items)
 
 
 def grade_one(job: GradeJob) -> StudentGrade:
-    result = StudentGrade(job.student)
-    if not (job.repo / ".git").is_dir():
+    result = StudentGrade(job.student, max=sum(item["points"] for item in job.assignment.rubric))
+    if not (job.repo / ".git").exists():
         result.problem = "no repository"
         return result
     with tempfile.TemporaryDirectory(prefix="mlscaffold-grade-") as tmp:
         scratch = Path(tmp)
-        copy = scratch / "project"
-        data = _prepare_copy(job, copy)
-        out = scratch / "grade.json"
-        command = [
-            job.python,
-            str(copy / "grading" / "grade.py"),
-            "--project",
-            str(copy),
-            "--rubric",
-            str(copy / "grading" / presets.RUBRIC),
-            "--out",
-            str(out),
-            "--hidden",
-            "--data",
-            data,
-        ]
-        process = _start(
-            command,
-            copy,
-            _scrubbed_env(scratch, job.threads),
-        )
+        (scratch / "home").mkdir()
+        (scratch / "tmp").mkdir()
+        run = _Run(job, scratch)
         try:
-            _, stderr = process.communicate(timeout=job.timeout)
-        except subprocess.TimeoutExpired:
-            _kill(process)
-            result.problem = f"timed out after {job.timeout:g} s"
-            return result
-        finally:
-            RUNNING.discard(process)
-        if process.returncode != 0 or not out.is_file():
-            tail = (stderr or "").strip().splitlines()[-1:] or ["no output"]
-            result.problem = f"the grader failed: {tail[0][:200]}"
-            return result
-        report = json.loads(out.read_text(encoding="utf-8"))
-    result.items, result.total, result.max = report["items"], report["total"], report["max"]
-    result.data = report["data"]
+            _grade(run, job, result)
+        except TimedOut:
+            result.problem = f"timed out after {job.assignment.timeout:g} s"
+        except evidence.Tampering as exc:
+            result.problem = f"tampering suspected: {exc}"
+        except scoring.ScoringError as exc:
+            result.problem = job.assignment.secrets.clean(str(exc))
+    if result.problem:
+        result.items, result.total = [], 0
     return result
+
+
+def stop_all(box: sandbox.Sandbox) -> None:
+    box.stop_all()
 
 
 def write_grades(
@@ -255,5 +445,10 @@ def write_feedback(assignment: Path, grade: StudentGrade, title: str) -> Path:
     else:
         report = {"total": grade.total, "max": grade.max, "data": grade.data, "items": grade.items}
         text = grader.markdown(report, title)
-    path.write_text(f"# {grade.student.name}\n\n{text}", encoding="utf-8")
+    if grade.not_graded:
+        shown = ", ".join(grade.not_graded[:10]) + (" ..." if len(grade.not_graded) > 10 else "")
+        text += f"\nNot graded (the assignment's own files were used instead): {shown}\n"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"# {grade.student.name}\n\n{text}", encoding="utf-8")
+    tmp.replace(path)
     return path

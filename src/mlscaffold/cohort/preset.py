@@ -78,6 +78,9 @@ class Preset:
     kind: str
     version: str
     answers: dict[str, Any] = field(default_factory=dict)
+    # what a student may change (glob patterns); None: the package's kind modules, configs/
+    # and notebooks/. Tests, tool configuration and root-level Python are never theirs.
+    student_files: list[str] | None = None
 
     def repo_name(self, student: roster.Student) -> str:
         return f"{self.assignment}-{student.handle}"
@@ -91,7 +94,10 @@ class Preset:
         return answers
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        record = asdict(self)
+        if record["student_files"] is None:
+            del record["student_files"]
+        return record
 
 
 def read(folder: Path) -> Preset:
@@ -120,7 +126,29 @@ def load(path: Path) -> Preset:
     answers = raw.get("answers") or {}
     if not isinstance(answers, dict):
         raise PresetError(f"{path}: answers must be a mapping")
-    return Preset(str(raw["assignment"]), str(raw["kind"]), str(raw["version"]), answers)
+    files = raw.get("student_files")
+    if files is not None and (
+        not isinstance(files, list) or not all(isinstance(f, str) and f for f in files)
+    ):
+        raise PresetError(f"{path}: student_files must be a list of path patterns")
+    return Preset(str(raw["assignment"]), str(raw["kind"]), str(raw["version"]), answers, files)
+
+
+ROSTER_USED = ".mlscaffold/roster.csv"
+
+
+def record_roster(folder: Path, roster_path: Path) -> None:
+    """Keep the roster `cohort new` was given: `grade` grades exactly those students."""
+    target = folder / ROSTER_USED
+    target.parent.mkdir(exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_bytes(roster_path.read_bytes())
+    tmp.replace(target)
+
+
+def roster_used(folder: Path) -> Path:
+    recorded = folder / ROSTER_USED
+    return recorded if recorded.is_file() else folder / ROSTER
 
 
 def assignment_slug(folder: Path) -> str:
@@ -174,7 +202,9 @@ def init(folder: Path, kind: str, answers: dict[str, Any], version: str) -> Pres
     (folder / PRESET).write_text(
         "# mlscaffold cohort preset: every student repository is generated from it.\n"
         "# `answers` are locked: the same for every student (author and GitHub user come\n"
-        "# from roster.csv); `version` pins the template.\n"
+        "# from roster.csv); `version` pins the template. Grading takes only the files\n"
+        "# that `student_files` (glob patterns) allows from a student's commit; add it to\n"
+        "# widen the default (the package's own kind modules, configs/*, notebooks/*).\n"
         + yaml.safe_dump(preset.as_dict(), sort_keys=False, allow_unicode=True),
         encoding="utf-8",
     )

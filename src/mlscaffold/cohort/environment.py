@@ -1,0 +1,95 @@
+"""The grading environment: a virtual environment with a project's own dependencies.
+
+Built once from the reference project's pyproject.toml (runtime, dev and the optional groups
+its tests exercise), keyed by those requirements and the Python version, and reused by every
+later grading run; it is mounted read-only into every sandbox, so no student can change the
+interpreter another student is graded with. The project itself is not installed into it:
+each sandbox imports the graded tree's own `src/`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from mlscaffold.errors import MlscaffoldError
+
+try:
+    import fcntl
+except ImportError:  # Windows: one builder at a time there
+    fcntl = None  # type: ignore[assignment]
+
+# optional groups a generated project's tests exercise (MLflow logging, Optuna, PySpark)
+TESTED_GROUPS = ("dev", "mlflow", "search", "spark")
+CACHE_ENV = "MLSCAFFOLD_ENV_CACHE"
+
+
+def cache_root() -> Path:
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "mlscaffold" / "envs"
+
+
+def requirements(project: Path, groups: tuple[str, ...] = TESTED_GROUPS) -> list[str]:
+    import tomllib
+
+    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    extras = meta.get("optional-dependencies", {})
+    wanted = list(meta["dependencies"])
+    for group in groups:
+        wanted += extras.get(group, [])
+    return sorted(wanted)
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """One builder per environment; others (parallel tests, a second grader) wait."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def python_for(
+    project: Path,
+    root: Path | None = None,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> Path:
+    """The python of an environment holding exactly the project's requirements."""
+    wanted = requirements(project)
+    key = hashlib.sha256(("\n".join(wanted) + sys.version).encode()).hexdigest()[:12]
+    env = (root or cache_root()) / key
+    python = env / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if (env / ".ready").is_file():
+        return python
+    with _locked(env.with_name(f"{key}.lock")):
+        if not (env / ".ready").is_file():
+            progress(f"building the grading environment in {env} (once; a few minutes)")
+            _build(env, python, wanted)
+    return python
+
+
+def _build(env: Path, python: Path, wanted: list[str]) -> None:
+    shutil.rmtree(env, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
+    done = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["pip failed"])[-1]
+        raise MlscaffoldError(
+            f"cannot build the grading environment: {last}",
+            "check the network to the package index, or pass --python with a ready one",
+        )
+    (env / ".ready").write_text("\n".join(wanted) + "\n")
