@@ -26,7 +26,10 @@ DEFAULT_RUBRIC = """\
 # (`mlscaffold cohort grade`); the others also run in each student's repository on every
 # push (.github/workflows/grade.yml). Checks: pytest (optional `node`), lint, pipeline,
 # beats_baseline (the headline metric), metric (`expr: "model.accuracy >= 0.85"`: KEY OP
-# NUMBER-or-KEY, keys read from the reports/metrics.json the grader's own run wrote).
+# NUMBER-or-KEY). `cohort grade` computes the metrics itself, on a quarter of the labelled
+# data (grading/data/, else the bundled sample) held out from training: `model.NAME` and
+# `baseline.NAME` with the names reports/metrics.json uses. An optional `message` is shown
+# to the student when a hidden item fails (hidden tests themselves are never quoted).
 items:
   - name: Tests pass
     points: 20
@@ -213,8 +216,10 @@ def init(folder: Path, kind: str, answers: dict[str, Any], version: str) -> Pres
     (grading / RUBRIC).write_text(DEFAULT_RUBRIC, encoding="utf-8")
     (grading / "tests" / "test_hidden.py").write_text(HIDDEN_TEST.format(), encoding="utf-8")
     (grading / "data" / "README.md").write_text(
-        "Put evaluation data here in the layout of the project's data/sample/ to grade on it\n"
-        "(it replaces data/sample/ in each throwaway copy); empty: the bundled sample.\n",
+        "Put labelled evaluation data here in the layout of the project's data/sample/.\n"
+        "`cohort grade` trains each project on three quarters of it and scores the\n"
+        "predictions on the rest itself: those labels never reach student code.\n"
+        "Empty: the bundled sample (which students can see).\n",
         encoding="utf-8",
     )
     return preset

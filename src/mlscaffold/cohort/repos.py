@@ -289,7 +289,8 @@ def update_one(job: UpdateJob) -> UpdateOutcome:
         result = update(repo, to=job.to, conflict="inline")
         if result.needs_attention:
             git.discard_changes(repo)
-            return UpdateOutcome("conflicts", result.conflicts + result.kept_removed)
+            renamed = [f"{old} → {new} (renamed)" for old, new in result.renamed]
+            return UpdateOutcome("conflicts", result.conflicts + result.kept_removed + renamed)
         git.commit_all(repo, f"Update template to {result.to_version}")
         if job.push:
             git.run("push", "--quiet", "-u", "origin", job.branch, cwd=repo)
