@@ -96,9 +96,10 @@ def main() -> None:
         graded.mkdir()
         for repo in sorted(repos.iterdir())[: args.graded]:
             (graded / repo.name).symlink_to(repo)
-        keep = hw / "roster.csv"
-        rows = keep.read_text(encoding="utf-8").splitlines()[: args.graded + 1]
-        keep.write_text("\n".join(rows) + "\n", encoding="utf-8")
+        for keep in (hw / "roster.csv", hw / ".mlscaffold" / "roster.csv"):  # the one `new` used
+            if keep.is_file():
+                rows = keep.read_text(encoding="utf-8").splitlines()[: args.graded + 1]
+                keep.write_text("\n".join(rows) + "\n", encoding="utf-8")
         seconds = cli(
             "cohort",
             "grade",

@@ -77,14 +77,18 @@ def grade(
     box = sandbox.choose(options.container, options.image, options.unsafe)
     progress(f"preparing the reference project (template {preset.version})")
     reference = grading.reference_project(assignment, preset)
-    python = options.python or str(environment.python_for(reference, progress=progress))
     package = str(preset.answers["package_name"])
+    if box.container:
+        interpreter = sandbox.IN_IMAGE  # the image brings Python and the dependencies
+    else:
+        python = options.python or str(environment.python_for(reference, progress=progress))
+        interpreter = grading.check_python(python, reference, package)
     shared = grading.Assignment(
         folder=assignment,
         preset=preset,
         reference=reference,
         rubric=rubric,
-        python=grading.check_python(python, reference, package),
+        python=interpreter,
         box=box,
         patterns=preset.student_files or overlay.default_patterns(reference, package),
         secrets=evidence.Secrets.gather(

@@ -88,7 +88,12 @@ class Sandbox:
     """One way to run a step; `paths` are the folders as the code inside sees them."""
 
     name: str
+    image: str | None = None  # for docker/podman: Python and the projects' dependencies
     running: set[subprocess.Popen] = field(default_factory=set)
+
+    @property
+    def container(self) -> bool:
+        return self.name in ("docker", "podman")
 
     def inside(self, layout: Layout) -> dict[str, Path]:
         if self.name == "unsafe":
@@ -98,8 +103,8 @@ class Sandbox:
     def command(self, argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str]:
         if self.name == "bwrap":
             return _bwrap(argv, layout, env)
-        if self.name in ("docker", "podman"):
-            return _container(self.name, argv, layout, env)
+        if self.container:
+            return _container(self.name, self.image or "", argv, layout, env)
         return list(argv)
 
     def run(
@@ -227,8 +232,9 @@ def _bwrap(argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str
     return [*command, "--", *argv]
 
 
-def _container(engine: str, argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str]:
-    image = env.get("MLSCAFFOLD_GRADING_IMAGE", "")
+def _container(
+    engine: str, image: str, argv: Sequence[str], layout: Layout, env: dict[str, str]
+) -> list[str]:
     command = [engine, "run", "--rm", "--network", "none", "--read-only", "--init"]
     command += ["--tmpfs", "/tmp", "--tmpfs", str(INSIDE / "home"), "--pids-limit", "512"]
     command += ["-v", f"{layout.project}:{INSIDE / 'project'}:rw"]
@@ -237,8 +243,7 @@ def _container(engine: str, argv: Sequence[str], layout: Layout, env: dict[str, 
         command += ["-v", f"{layout.inputs}:{INSIDE / 'inputs'}:ro"]
     command += ["-w", str(INSIDE / "project")]
     for key, value in env.items():
-        if key != "MLSCAFFOLD_GRADING_IMAGE":
-            command += ["-e", f"{key}={value}"]
+        command += ["-e", f"{key}={value}"]
     return [*command, image, *argv]
 
 
@@ -273,7 +278,7 @@ def choose(container: str | None, image: str | None, unsafe: bool) -> Sandbox:
                 f"{container} cannot reach a container engine here",
                 "start the engine, or grade with bubblewrap (drop --container)",
             )
-        return Sandbox(container)
+        return Sandbox(container, image)
     why = _bwrap_works()
     if why is None:
         return Sandbox("bwrap")
@@ -296,6 +301,9 @@ class Interpreter:
     @property
     def bin(self) -> Path:
         return Path(self.python).parent
+
+
+IN_IMAGE = Interpreter("/usr/local/bin/python", (), (3, 11))  # a container image's own Python
 
 
 def interpreter(python: str) -> Interpreter:

@@ -1,0 +1,125 @@
+"""The sandbox student code runs in: what it cannot see, reach or leave behind. Fast: each
+case is one bubblewrap start (skipped where bubblewrap is not installed)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mlscaffold.cohort import sandbox
+
+needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap missing")
+
+
+def _run(tmp_path: Path, code: str, **limits: float) -> sandbox.Result:
+    box = sandbox.choose(None, None, unsafe=False)
+    python = sandbox.interpreter(sys.executable)
+    project, out = tmp_path / "project", tmp_path / "out"
+    project.mkdir(exist_ok=True)
+    out.mkdir(exist_ok=True)
+    layout = sandbox.Layout(project, out, readonly=python.folders)
+    env = {"PATH": f"{python.bin}:/usr/bin:/bin", "HOME": "/grading/home"}
+    return box.run(
+        [python.python, "-c", code], layout, env, sandbox.Limits(limits.pop("seconds", 60))
+    )
+
+
+@needs_bwrap
+def test_the_instructor_and_other_students_are_not_there(tmp_path: Path) -> None:
+    secret = tmp_path / "instructor" / "grading" / "tests" / "test_hidden.py"
+    secret.parent.mkdir(parents=True)
+    secret.write_text("SECRET = 1\n")
+    code = (
+        "import os, pathlib\n"
+        f"print('visible' if pathlib.Path({str(secret)!r}).exists() else 'hidden')\n"
+        "print('shadow' if os.path.exists('/etc/shadow') else 'no-shadow')\n"
+        "print(sorted(os.listdir('/grading')))\n"
+        "open('/grading/project/made', 'w').write('ok')\n"
+        "try:\n    open('/usr/evil', 'w')\nexcept OSError:\n    print('usr read-only')\n"
+    )
+    result = _run(tmp_path, code)
+    assert result.ok, result.output
+    assert "hidden" in result.output and "visible" not in result.output
+    assert "no-shadow" in result.output and "usr read-only" in result.output
+    assert "['home', 'out', 'project']" in result.output
+    assert (tmp_path / "project" / "made").read_text() == "ok"
+
+
+@needs_bwrap
+def test_no_network(tmp_path: Path) -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        line = server.stdout.readline()  # "Serving HTTP on 127.0.0.1 port N ..."
+        port = int(line.split(" port ")[1].split()[0])
+        code = (
+            "import socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {port}), 2)\n    print('reached')\n"
+            "except OSError as exc:\n    print('refused', exc)\n"
+        )
+        result = _run(tmp_path, code)
+    finally:
+        server.kill()
+    assert "refused" in result.output and "reached" not in result.output
+
+
+@needs_bwrap
+def test_every_process_dies_with_the_sandbox(tmp_path: Path) -> None:
+    marker = f"sandbox-test-{time.monotonic_ns()}"
+    code = (
+        "import subprocess\n"
+        f"subprocess.Popen(['setsid', 'sleep', '300', {marker!r}], start_new_session=True)\n"
+        "print('started')\n"
+    )
+    result = _run(tmp_path, code)
+    assert result.ok and "started" in result.output
+    time.sleep(0.5)
+    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert marker not in listing
+
+
+@needs_bwrap
+def test_timeouts_and_floods_are_bounded(tmp_path: Path) -> None:
+    slow = _run(tmp_path, "import time; time.sleep(60)", seconds=1)
+    assert slow.timed_out and slow.returncode is None and slow.seconds < 10
+    flood = _run(tmp_path, "import sys\nfor _ in range(100):\n    sys.stdout.write('x' * 10**6)")
+    assert flood.ok and len(flood.output) <= sandbox.Limits(1).output
+    assert flood.dropped >= 99 * 10**6
+
+
+@needs_bwrap
+def test_memory_is_limited(tmp_path: Path) -> None:
+    result = _run(tmp_path, "x = bytearray(8 * 1024**3)\nprint('allocated')")
+    assert not result.ok and "allocated" not in result.output and "MemoryError" in result.output
+
+
+def test_a_container_engine_that_cannot_run_is_refused(tmp_path: Path) -> None:
+    fake = tmp_path / "docker"
+    fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+        with pytest.raises(sandbox.SandboxUnavailableError, match="cannot reach"):
+            sandbox.choose("docker", "grader:1", unsafe=False)
+    with pytest.raises(sandbox.UsageError, match="--image"):
+        sandbox.choose("docker", None, unsafe=False)
+
+
+def test_a_container_step_has_no_network_and_a_read_only_root(tmp_path: Path) -> None:
+    layout = sandbox.Layout(tmp_path / "p", tmp_path / "o", tmp_path / "i")
+    command = sandbox.Sandbox("podman", "img:1").command(
+        ["python", "-V"], layout, {"HOME": "/grading/home"}
+    )
+    assert command[:2] == ["podman", "run"] and "--read-only" in command
+    assert command[command.index("--network") + 1] == "none"
+    assert f"{tmp_path / 'i'}:/grading/inputs:ro" in command
+    assert command[-3:] == ["img:1", "python", "-V"]
