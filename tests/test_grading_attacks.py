@@ -449,3 +449,13 @@ def test_no_sandbox_means_no_grading_unless_unsafe(tmp_path: Path) -> None:
     done = run_cli("cohort", "grade", str(assignment), str(tmp_path / "repos"), env={"PATH": path})
     assert done.returncode == 2, done.stderr
     assert "no sandbox" in done.stderr and "--unsafe" in done.stderr
+
+
+def test_evaluation_data_that_cannot_be_split_is_exit_2(tmp_path: Path) -> None:
+    assignment = tmp_path / "hw1"
+    assert run_cli("cohort", "init", str(assignment), "--kind", KIND).returncode == 0
+    (assignment / "grading" / "data" / "train.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "repos").mkdir()
+    done = run_cli("cohort", "grade", str(assignment), str(tmp_path / "repos"))
+    assert done.returncode == 2 and "cannot split the evaluation data" in done.stderr
+    assert "Traceback" not in done.stderr

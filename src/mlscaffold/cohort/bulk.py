@@ -77,6 +77,7 @@ def grade(
     box = sandbox.choose(options.container, options.image, options.unsafe)
     progress(f"preparing the reference project (template {preset.version})")
     reference = grading.reference_project(assignment, preset)
+    grading.check_data(assignment, preset.kind, reference)
     package = str(preset.answers["package_name"])
     if box.container:
         interpreter = sandbox.IN_IMAGE  # the image brings Python and the dependencies

@@ -147,9 +147,6 @@ class Secrets:
         hidden_text = "\n".join(t for folder in hidden for t in _text_files(folder))
         return cls(_normal(hidden_text), _normal("\n".join(_text_files(public))))
 
-    def add(self, *texts: str) -> None:
-        self.hidden += "\n" + _normal("\n".join(texts))
-
     def quotes_hidden(self, text: str) -> bool:
         flat = _normal(text)
         for start in range(max(0, len(flat) - WINDOW + 1)):

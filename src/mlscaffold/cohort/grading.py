@@ -101,11 +101,15 @@ class Assignment:
 
     @property
     def data_source(self) -> tuple[Path, str]:
-        """The labelled data the evaluation split comes from, and how feedback names it."""
-        data = self.folder / presets.GRADING / "data"
-        if data.is_dir() and any(p.is_file() and p.name != "README.md" for p in data.rglob("*")):
-            return data, "the instructor's evaluation data"
-        return self.reference / "data" / "sample", "the bundled sample"
+        return data_source(self.folder, self.reference)
+
+
+def data_source(folder: Path, reference: Path) -> tuple[Path, str]:
+    """The labelled data the evaluation split comes from, and how feedback names it."""
+    data = folder / presets.GRADING / "data"
+    if data.is_dir() and any(p.is_file() and p.name != "README.md" for p in data.rglob("*")):
+        return data, "the instructor's evaluation data"
+    return reference / "data" / "sample", "the bundled sample"
 
 
 @dataclass(frozen=True)
@@ -228,7 +232,6 @@ class _Run:
     def pytest(self, targets: list[str], folder: Path) -> evidence.TestReport:
         """Run tests with fresh canaries beside them; the report is read after the sandbox."""
         canaries = evidence.Canaries()
-        self.a.secrets.add(canaries.token)
         canary = canaries.write(folder)
         try:
             result, out = self.step(
@@ -383,6 +386,23 @@ def _grade(run: _Run, job: GradeJob, result: StudentGrade) -> None:
         }
     result.items = [rows[item["name"]] for item in a.rubric]
     result.total = sum(row["points"] for row in result.items)
+
+
+def check_data(folder: Path, kind: str, reference: Path) -> None:
+    """Split the evaluation data once before any student: a problem with it is the
+    instructor's to fix (exit 2), not a zero for everyone."""
+    source, _ = data_source(folder, reference)
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-check-") as tmp:
+        sample, inputs = Path(tmp) / "sample", Path(tmp) / "inputs"
+        sample.mkdir()
+        inputs.mkdir()
+        try:
+            scoring.for_kind(kind).prepare(source, sample, inputs, reference_answers(reference))
+        except (scoring.PrepareError, OSError, ValueError, KeyError) as exc:
+            raise UsageError(
+                f"cannot split the evaluation data in {source}: {exc}",
+                "put labelled data there in the layout of the project's data/sample/",
+            ) from None
 
 
 def grade_one(job: GradeJob) -> StudentGrade:
