@@ -22,6 +22,7 @@ Examples:
   mlscaffold new sentiment-classifier hw1 --defaults -d author_name="Ada" --answers-file cohort.yml
   mlscaffold check path/to/project          # exit 0 up to date, 1 behind
   mlscaffold update path/to/project         # exit 1 if conflicts remain
+  mlscaffold publish path/to/project        # GitHub repository via gh, pushed
 
 \b
 Exit status: 0 ok; 1 behind / conflicts / failure; 2 bad usage or input; 130 interrupted;
@@ -37,6 +38,9 @@ COMMANDS = {
     ),
     "update": LazyCommand(
         "mlscaffold.cli.update", "update", "Update a project to a newer template, keeping edits."
+    ),
+    "publish": LazyCommand(
+        "mlscaffold.cli.publish", "publish", "Create the GitHub repository and push the project."
     ),
     "cohort": LazyCommand(
         "mlscaffold.cli.cohort", "cohort", "One assignment for a class: generate, grade, update."
