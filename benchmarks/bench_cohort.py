@@ -1,7 +1,7 @@
 """Cohort mode at class size: `cohort new`, `grade` and `update` through the real CLI.
 
     python benchmarks/bench_cohort.py [--students 100] [--graded 30] [--jobs 2]
-                                      [--kind kaggle-entry] [--python PATH]
+                                      [--kind kaggle-entry] [--python PATH] [--unsafe]
 
 Makes an assignment pinned to the previous template version, generates `--students`
 repositories with local bare remotes, grades the first `--graded` of them on the bundled
@@ -49,6 +49,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--kind", default="kaggle-entry")
     parser.add_argument("--python", help="interpreter with the projects' dependencies")
+    parser.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="grade without the sandbox too, to measure what the sandbox costs",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from mlscaffold import source
@@ -100,17 +105,15 @@ def main() -> None:
             if keep.is_file():
                 rows = keep.read_text(encoding="utf-8").splitlines()[: args.graded + 1]
                 keep.write_text("\n".join(rows) + "\n", encoding="utf-8")
-        seconds = cli(
-            "cohort",
-            "grade",
-            str(hw),
-            str(graded),
-            "--jobs",
-            str(args.jobs),
-            "--python",
-            python,
-            env=env,
-        )
+        grade = ("cohort", "grade", str(hw), str(graded), "--jobs", str(args.jobs))
+        seconds = cli(*grade, "--python", python, env=env)
+        if args.unsafe:
+            unsafe_env = {**env, "MLSCAFFOLD_SANDBOX": "none"}
+            bare = cli(*grade, "--python", python, "--unsafe", env=unsafe_env)
+            print(
+                f"cohort grade without the sandbox: {bare / args.graded:.1f} s per student; "
+                f"the sandbox costs {100 * (seconds / bare - 1):+.0f}%"
+            )
         with (hw / "grades.csv").open(encoding="utf-8") as handle:
             totals = [row["total"] for row in csv.DictReader(handle)]
         print(
