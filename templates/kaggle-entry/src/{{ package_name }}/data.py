@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import kaggle_cli
-from .datameta import DataMeta, checksum
+from .datameta import DataMeta, checksum, write
 from .download import download, resolve_url
 from .errors import DataError
 from .paths import Paths
@@ -129,13 +129,15 @@ def prepare(config: Settings, paths: Paths, sample: bool = False) -> DataMeta:
         shutil.copyfile(path, paths.processed / name)
     name = "bundled sample" if sample else f"Kaggle competition {config.competition.slug}"
     _log(f"{len(competition.train)} training rows, {len(competition.test)} test rows ({name})")
-    return DataMeta(
+    meta = DataMeta(
         name=name,
         rows=len(competition.train) + len(competition.test),
         sample=sample,
         checksum=checksum(competition.files),
         details={"train_rows": len(competition.train), "test_rows": len(competition.test)},
     )
+    write(paths, meta)  # train logs which data each experiment ran on; submit refuses the sample
+    return meta
 
 
 def load(paths: Paths, comp: CompetitionSettings) -> Competition:

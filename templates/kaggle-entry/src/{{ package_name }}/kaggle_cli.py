@@ -8,6 +8,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 from .download import SAMPLE_HINT
@@ -16,6 +17,10 @@ from .errors import DataError
 INSTALL_HINT = (
     'install it with pip install -e ".[kaggle]", or put train.csv and test.csv (or the zip '
     "Kaggle gives) in data/raw/"
+)
+SUBMIT_INSTALL_HINT = (
+    'install it into this project\'s environment to submit: pip install -e ".[kaggle]" '
+    "(or upload the file from submissions/ on the competition's page)"
 )
 
 
@@ -62,11 +67,24 @@ def _scrub(text: str) -> str:
     return text.replace(key, "***") if key else text
 
 
-def run(slug: str, args: list[str], timeout: float) -> str:
+def find_executable() -> str | None:
+    """`kaggle` from this project's environment first (pip install -e ".[kaggle]" puts it
+    beside the python running this, which `make` does not put on PATH), then from PATH."""
+    folder = Path(sys.executable).parent  # not resolved: a venv's python links elsewhere
+    for name in ("kaggle", "kaggle.exe"):
+        if (folder / name).is_file() and os.access(folder / name, os.X_OK):
+            return str(folder / name)
+    return shutil.which("kaggle")
+
+
+def run(slug: str, args: list[str], timeout: float, install_hint: str | None = None) -> str:
     """`kaggle ARGS`; the CLI's output, or a KaggleError that explains the failure."""
-    executable = shutil.which("kaggle")
+    executable = find_executable()
     if executable is None:
-        raise KaggleError("the kaggle command is not installed", f"{INSTALL_HINT}; {SAMPLE_HINT}")
+        raise KaggleError(
+            "the kaggle command is not installed",
+            install_hint or f"{INSTALL_HINT}; {SAMPLE_HINT}",
+        )
     check_credentials()
     try:
         done = subprocess.run(
@@ -103,5 +121,8 @@ def download(slug: str, dest: Path, timeout: float) -> None:
 
 def submit(slug: str, file: Path, message: str, timeout: float) -> str:
     return run(
-        slug, ["competitions", "submit", "-c", slug, "-f", str(file), "-m", message], timeout
+        slug,
+        ["competitions", "submit", "-c", slug, "-f", str(file), "-m", message],
+        timeout,
+        install_hint=SUBMIT_INSTALL_HINT,
     )

@@ -103,8 +103,24 @@ def write(config: Settings, paths: Paths) -> Path:
     return path
 
 
-def submit(config: Settings, paths: Paths, allow_dirty: bool = False) -> str:
+def trained_on_sample(paths: Paths) -> bool:
+    data = _cv(paths).get("data")
+    if data is None:  # trained before cv.json said which data: the data step's record
+        meta = paths.processed / "meta.json"
+        return meta.is_file() and bool(json.loads(meta.read_text(encoding="utf-8"))["sample"])
+    return bool(data["sample"])
+
+
+def submit(
+    config: Settings, paths: Paths, allow_dirty: bool = False, allow_sample: bool = False
+) -> str:
     """Validate, then `kaggle competitions submit` with the CV score and commit as message."""
+    if trained_on_sample(paths) and not allow_sample:
+        raise DataError(
+            "the model was trained on the bundled sample: its predictions are not an entry",
+            "run `make all` on the competition's data first, or send it anyway with "
+            "`submit --allow-sample`",
+        )
     state = git_state(paths.root)
     if state["dirty"] and not allow_dirty:
         raise DataError(

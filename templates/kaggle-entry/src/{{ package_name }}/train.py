@@ -19,6 +19,7 @@ from . import metrics
 from . import model as model_lib
 from .config import as_dict
 from .data import load
+from .datameta import read as read_meta
 from .errors import ConfigError
 from .paths import Paths
 from .runs import git_state
@@ -26,7 +27,16 @@ from .settings import Settings
 
 CV_FILE = "cv.json"
 EXPERIMENTS = "experiments.csv"
-EXPERIMENT_FIELDS = ["time", "commit", "config_hash", "model", "metric", "cv_mean", "cv_std"]
+EXPERIMENT_FIELDS = [
+    "time", "commit", "config_hash", "model", "metric", "cv_mean", "cv_std",
+    "data", "sample", "data_checksum", "params",
+]  # fmt: skip
+
+
+def data_identity(paths: Paths) -> dict[str, Any]:
+    """Which data a run used: scores compare only between runs on the same data."""
+    meta = read_meta(paths)
+    return {"name": meta.name, "sample": meta.sample, "checksum": meta.checksum}
 
 
 def _log(message: str) -> None:
@@ -100,7 +110,9 @@ def _search(config: Settings, X: pd.DataFrame, y: pd.Series, test: pd.DataFrame)
     _log(f"search: {len(study.trials)} trials, best CV {study.best_value:.4f}: {study.best_params}")
 
 
-def _append_experiment(paths: Paths, config: Settings, result: dict[str, Any]) -> None:
+def _append_experiment(
+    paths: Paths, config: Settings, result: dict[str, Any], data: dict[str, Any]
+) -> None:
     resolved = json.dumps(as_dict(config), sort_keys=True)
     row = {
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -110,21 +122,34 @@ def _append_experiment(paths: Paths, config: Settings, result: dict[str, Any]) -
         "metric": config.competition.metric,
         "cv_mean": round(result["mean"], 5),
         "cv_std": round(result["std"], 5),
+        "data": data["name"],
+        "sample": data["sample"],
+        "data_checksum": data["checksum"].removeprefix("sha256:")[:12],
         "params": json.dumps(as_dict(config.model)[config.model.type], sort_keys=True),
     }
     path = paths.reports / EXPERIMENTS
     paths.reports.mkdir(parents=True, exist_ok=True)
-    new = not path.is_file()
-    with path.open("a", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*EXPERIMENT_FIELDS, "params"])
-        if new:
+    rows = []
+    if path.is_file():
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames != EXPERIMENT_FIELDS:  # a log from before the data columns
+                rows = list(reader)
+    if rows or not path.is_file():  # (re)write the header; old rows get empty new columns
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(
+                handle, fieldnames=EXPERIMENT_FIELDS, restval="", extrasaction="ignore"
+            )
             writer.writeheader()
-        writer.writerow(row)
+            writer.writerows(rows)
+    with path.open("a", newline="", encoding="utf-8") as handle:
+        csv.DictWriter(handle, fieldnames=EXPERIMENT_FIELDS).writerow(row)
 
 
 def train(config: Settings, paths: Paths) -> dict[str, Any]:
     comp = config.competition
     competition = load(paths, comp)
+    data = data_identity(paths)
     X = competition.train.drop(columns=[comp.target, comp.id])
     y = competition.train[comp.target]
     test = competition.test.drop(columns=[comp.id])
@@ -149,14 +174,16 @@ def train(config: Settings, paths: Paths) -> dict[str, Any]:
         "metric": comp.metric,
         "cv_mean": round(result["mean"], 5),
         "cv_std": round(result["std"], 5),
+        "validation": round(result["mean"], 5),  # what `runs` ranks by
         "fold_scores": [round(s, 5) for s in result["scores"]],
         "baseline_cv_mean": round(base["mean"], 5),
         "baseline_cv_std": round(base["std"], 5),
         "classes": [str(c) for c in result["classes"]],
         "seconds": round(seconds, 2),
+        "data": data,
     }
     (paths.models / CV_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    _append_experiment(paths, config, result)
+    _append_experiment(paths, config, result, data)
     _log(
         f"CV {comp.metric}: {result['mean']:.4f} ± {result['std']:.4f} "
         f"(baseline {base['mean']:.4f}) in {seconds:.1f} s"
