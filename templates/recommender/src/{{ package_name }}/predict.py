@@ -32,7 +32,8 @@ def recommend(model: Recommender, user: str, k: int) -> tuple[list[dict[str, Any
     """The k best unseen items for `user`, and a note when the user is unknown."""
     row = model.index.user_rows([_parse_id(user, model.index.users)])
     if row[0] < 0:  # cold start: nothing known about the user yet
-        scores, note = model.popularity.scores(row), f"user {user} is new: most popular items"
+        scores = model.popularity.scores(row)
+        note = f"user {user} is new: the most popular items (score: number of ratings)"
         best = top_k(scores, sparse.csr_matrix(scores.shape), k)[0]
     else:
         scores, note = model.ranking.scores(row), None
@@ -42,7 +43,7 @@ def recommend(model: Recommender, user: str, k: int) -> tuple[list[dict[str, Any
         {
             "item": item.item(),
             "title": model.titles.get(item, str(item)),
-            "score": round(float(s), 4),
+            "score": int(s) if note else round(float(s), 4),  # popularity counts ratings
         }
         for item, s in zip(items, scores[0, best], strict=True)
     ], note

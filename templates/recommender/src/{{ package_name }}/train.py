@@ -23,6 +23,11 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _scores(scores: dict[str, float]) -> str:
+    """{"0.05": 0.93121..., "0.1": 0.92807...} → "(0.05: 0.9312, 0.1: 0.9281)"."""
+    return "(" + ", ".join(f"{key}: {value:.4f}" for key, value in scores.items()) + ")"
+
+
 def rating_model(config: Settings, train: pd.DataFrame, reg: float) -> Any:
     index = Index.of(train)
     if config.model.engine == "spark":
@@ -97,7 +102,7 @@ def train(config: Settings, paths: Paths) -> dict[str, Any]:
         spark = config.model.spark
         _log(f"rating model: Spark ALS on {spark.master}, rank {spark.rank}, reg {spark.reg_param}")
     else:
-        _log(f"rating model: ALS, reg {reg} chosen on validation {reg_scores}")
+        _log(f"rating model: ALS, reg {reg} chosen on validation RMSE {_scores(reg_scores)}")
     rating = rating_model(config, train_r, reg)
     bias = BiasModel(Index.of(train_r)).fit(train_r)
     cv: list[float] = []
@@ -113,7 +118,8 @@ def train(config: Settings, paths: Paths) -> dict[str, Any]:
         _log(f"fold {len(cv)}/{split.folds}: RMSE {cv[-1]:.4f}")
     train_t, test_t = leave_last_out(ratings)
     lam, lam_scores = choose_lambda(config, train_t)
-    _log(f"ranking model (EASE): lambda {lam} chosen on validation {lam_scores}")
+    k = config.evaluate.k
+    _log(f"ranking model (EASE): lambda {lam} chosen on validation NDCG@{k} {_scores(lam_scores)}")
     ease_t, pop_t, index_t = ease(config, train_t, lam)
     ease_r, pop_r, index_r = ease(config, train_r, lam)
     model_lib.save(
@@ -134,6 +140,8 @@ def train(config: Settings, paths: Paths) -> dict[str, Any]:
     )  # fmt: skip
     seconds = time.perf_counter() - started
     summary: dict[str, Any] = {"reg": reg, "lambda": lam, "seconds": round(seconds, 2)}
+    # NDCG@k of the chosen lambda on the validation split: what `runs` ranks by
+    summary["validation"] = round(max(lam_scores.values()), 4)
     summary["validation_rmse"] = round(min(reg_scores.values()), 4) if reg_scores else None
     if cv:
         summary.update(

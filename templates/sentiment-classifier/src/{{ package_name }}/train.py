@@ -52,6 +52,7 @@ def _fit_linear(config: Settings, texts: list[str], labels: list[str]) -> tuple[
         )
     info = {
         "cv_accuracy": round(float(search.best_score_), 4),
+        "validation": round(float(search.best_score_), 4),  # what `runs` ranks by
         "cv_folds": folds,
         "best_C": best_c,
         "C_at_grid_edge": at_edge,
