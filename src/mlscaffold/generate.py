@@ -8,7 +8,6 @@ removes the temporary folder, so the destination either appears complete or not 
 from __future__ import annotations
 
 import contextlib
-import getpass
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ class NewResult:
     version: str
     files: int
     committed: bool
+    notes: list[str] = field(default_factory=list)  # what the user should know (and fix)
 
 
 def _check_destination(dest: Path, force: bool) -> None:
@@ -72,14 +72,44 @@ def own_version() -> str:
     return str(own)
 
 
-def _author_defaults(where: Path) -> dict[str, str]:
-    """The git identity, else the login name: never a placeholder like "Your Name"."""
+def neutral_author(project_name: str) -> str:
+    """The author when no one is known: wording a user will obviously replace, never a
+    login name ("root" ended up as the copyright holder in LICENSE) nor "Your Name"."""
+    return f"The {project_name} authors" if len(project_name) <= 88 else "The project authors"
+
+
+def _author_defaults(where: Path, request: NewRequest, dest: Path) -> dict[str, str]:
+    """The git identity. Without one: at the prompt, the template's own default (the
+    neutral wording, following the project name typed); with --defaults, the neutral
+    wording for the project name Copier will derive (older template versions have none)."""
+    from jinja2.filters import do_title
+
     identity = git.identity(where)
     name = identity.get("user.name", "").strip()
-    if not name:
-        with contextlib.suppress(Exception):
-            name = getpass.getuser()
-    return {"author_name": name or "author", "author_email": identity.get("user.email", "")}
+    found = {"author_email": identity.get("user.email", "")}
+    if name:
+        return {"author_name": name, **found}
+    if not request.defaults:
+        return found
+    project = str(request.data.get("project_name") or "").strip()
+    project = project or do_title(dest.name.replace("-", " ").replace("_", " "))
+    return {"author_name": neutral_author(project), **found}
+
+
+def _has_identity(where: Path) -> bool:
+    return bool(git.identity(where).get("user.name", "").strip())
+
+
+def _author_notes(answers: dict[str, Any], identity: bool) -> list[str]:
+    """Say so when the author is the neutral wording, not a person's name."""
+    project, author = str(answers.get("project_name", "")), str(answers.get("author_name", ""))
+    if identity or author not in (neutral_author(project), neutral_author(project.strip())):
+        return []
+    return [
+        f"author_name is '{author}' (no git identity found): LICENSE, MODEL_CARD.md and "
+        "pyproject.toml name it; replace it with your name there, or generate again with "
+        '-d author_name="Your Name" (git config --global user.name sets it for next time)'
+    ]
 
 
 def _check_paths(kind: str, answers: dict[str, Any], dest: Path) -> None:
@@ -117,16 +147,18 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
         with staging.staging_folder(dest) as folder:
             target = folder / dest.name  # Copier names things after the folder (_folder_name)
             progress(f"rendering {request.kind} from template {version}")
+            offered = _author_defaults(dest.parent, request, dest)
             rendered = engine.render(
                 src,
                 target,
                 {**request.data, "kind": request.kind},
                 defaults=request.defaults,
                 version=version,
-                user_defaults=_author_defaults(dest.parent),
+                user_defaults=offered,
             )
             _check_paths(request.kind, rendered.answers, dest)
             answers = rendered.answers
+            notes = _author_notes(answers, identity=_has_identity(dest.parent))
             if request.add_files:
                 request.add_files(target)
             files = sum(1 for p in target.rglob("*") if p.is_file())
@@ -146,4 +178,4 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
             for folder in created:
                 with contextlib.suppress(OSError):
                     folder.rmdir()
-    return NewResult(dest=dest, version=str(version), files=files, committed=committed)
+    return NewResult(dest=dest, version=str(version), files=files, committed=committed, notes=notes)

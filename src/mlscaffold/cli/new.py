@@ -87,5 +87,7 @@ def new(
     if result.committed:
         done += ", git repository initialised, first commit made"
     click.secho(f"✓ {done}", fg="green")
+    for note in result.notes:
+        click.secho(f"note: {note}", fg="yellow", err=True)
     where = shlex.quote(click.format_filename(str(dest)))
     click.echo(f"Next: cd {where} && make install && make all")
