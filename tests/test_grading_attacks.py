@@ -169,6 +169,75 @@ except OSError:
     pass
 """
 
+FORCE_PASS_BUT_NAMED_CANARY = """
+import _pytest.reports as _reports
+
+_original = _reports.TestReport.from_item_and_call.__func__
+
+
+def _all_but_canary(cls, item, call):
+    report = _original(cls, item, call)
+    if not item.name.endswith("_fails"):
+        report.outcome, report.longrepr = "passed", None
+    return report
+
+
+_reports.TestReport.from_item_and_call = classmethod(_all_but_canary)
+"""
+
+STEP_WRITES = """
+import pathlib as _pathlib
+
+_project = _pathlib.Path("/grading/project")
+try:
+    (_project / "ruff.toml").write_text('exclude = ["*"]\\n')
+    (_project / "conftest.py").write_text(
+        "import pytest\\n\\n\\n@pytest.hookimpl(hookwrapper=True)\\n"
+        "def pytest_runtest_makereport(item, call):\\n"
+        "    outcome = yield\\n"
+        "    outcome.get_result().outcome = 'passed'\\n"
+    )
+except OSError:
+    pass
+"""
+
+LINK_TRAPS = """
+import atexit as _atexit
+import os as _os
+import shutil as _shutil
+import sys as _sys
+
+
+def _traps():
+    try:
+        _shutil.rmtree("/grading/project/tests")
+        _os.symlink(_sys.prefix, "/grading/project/tests")
+        _shutil.rmtree("/grading/project/models", ignore_errors=True)
+        _os.symlink(_sys.prefix, "/grading/project/models")
+        for name in ("report.xml", "p.json"):
+            target = "/grading/out/" + name
+            if _os.path.lexists(target):
+                _os.remove(target)
+            _os.symlink("/proc/self/environ", target)
+    except OSError:
+        pass
+
+
+_atexit.register(_traps)
+"""
+
+HUGE_NUMBER = """
+import json as _json
+
+
+def _huge(*args, **kwargs):
+    return '{"values": ' + "9" * 5000 + "}"
+
+
+_json.dumps = _huge
+_json.dump = lambda obj, handle, *args, **kwargs: handle.write(_huge())
+"""
+
 FLOOD = """
 import sys as _sys
 
@@ -233,6 +302,14 @@ def _attack(name: str, repo: Path, assignment: Path, other: Path) -> None:
         _append(repo, features, PLUGIN)
     elif name == "flood-output":
         _append(repo, train, FLOOD)
+    elif name == "force-pass-but-canary":
+        _append(repo, features, FORCE_PASS_BUT_NAMED_CANARY)
+    elif name == "step-writes-tree":
+        _append(repo, features, STEP_WRITES)
+    elif name == "link-traps":
+        _append(repo, features, LINK_TRAPS)
+    elif name == "huge-number":
+        _append(repo, features, HUGE_NUMBER)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", f"attack: {name}")
 
@@ -249,14 +326,26 @@ ATTACKS = [
     "setsid-child",
     "pytest11-plugin",
     "flood-output",
+    # found by attacking the sandboxed grader
+    "force-pass-but-canary",
+    "step-writes-tree",
+    "link-traps",
+    "huge-number",
 ]
 
 
 def _instructor_data(reference_sample: Path, folder: Path) -> None:
-    """The bundled sample with a name no student has ever seen in every row."""
+    """The bundled sample with new ids and a name no student has ever seen in every row:
+    labels a student could memorise from the public sample do not match it."""
     for path in reference_sample.glob("*.csv"):
-        text = path.read_text(encoding="utf-8")
-        (folder / path.name).write_text(text.replace("Nolan", HIDDEN_NAME), encoding="utf-8")
+        header, *rows = path.read_text(encoding="utf-8").splitlines()
+        renumbered = [
+            f"{int(first) + 50000},{rest}" if first.isdigit() else row
+            for row in rows
+            for first, _, rest in [row.partition(",")]
+        ]
+        text = "\n".join([header, *renumbered]).replace("Nolan", HIDDEN_NAME) + "\n"
+        (folder / path.name).write_text(text, encoding="utf-8")
 
 
 def _state(repo: Path) -> tuple[str, str]:
@@ -275,7 +364,7 @@ def _tree_listing(folder: Path) -> set[str]:
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 def test_no_attack_scores_above_an_untouched_repository(tmp_path: Path) -> None:
-    from project_envs import ENVS
+    from project_envs import ENVS, env_python
 
     assignment = tmp_path / "hw1"
     assert run_cli("cohort", "init", str(assignment), "--kind", KIND).returncode == 0
@@ -307,6 +396,8 @@ def test_no_attack_scores_above_an_untouched_repository(tmp_path: Path) -> None:
     for name in ATTACKS:
         _attack(name, repos / f"hw1-{name}", assignment, repos / "hw1-untouched")
     before = {repo.name: _state(repo) for repo in repos.iterdir()}
+    grading_env = env_python(repos / "hw1-honest").parent.parent  # built here if missing
+    envs_before = _tree_listing(grading_env)
     env_cache = {"MLSCAFFOLD_ENV_CACHE": str(ENVS)}
 
     started = time.monotonic()
@@ -366,8 +457,7 @@ def test_no_attack_scores_above_an_untouched_repository(tmp_path: Path) -> None:
         assert not (repo / "stolen").exists()
     assert (repos / "hw1-untouched" / "data" / "sample" / "train.csv").is_file()
     assert "hacked" not in (assignment / "grades.csv").read_text()
-    site = next(ENVS.glob("*/lib/python*/site-packages"), None)
-    assert site is not None and not list(site.glob("evil_plugin*")), "grading env was written"
+    assert _tree_listing(grading_env) == envs_before, "the grading environment was written"
 
 
 def test_canaries_catch_a_forged_report(tmp_path: Path) -> None:
@@ -385,8 +475,11 @@ def test_canaries_catch_a_forged_report(tmp_path: Path) -> None:
     (tmp_path / "forged.xml").write_text(forged)
     with pytest.raises(evidence.Tampering, match="must fail"):
         evidence.read_report(tmp_path / "forged.xml", canaries)
-    with pytest.raises(evidence.Tampering, match="no test report"):
+    with pytest.raises(evidence.Tampering, match="was not written"):
         evidence.read_report(tmp_path / "missing.xml", canaries)
+    (tmp_path / "link.xml").symlink_to(tmp_path / "ok.xml")  # never followed
+    with pytest.raises(evidence.Tampering, match="not a plain file"):
+        evidence.read_report(tmp_path / "link.xml", canaries)
 
 
 def test_messages_that_quote_hidden_material_are_withheld(tmp_path: Path) -> None:

@@ -98,7 +98,17 @@ def grade(
         ),
         timeout=options.timeout,
         threads=max(1, (os.cpu_count() or 1) // options.jobs),
+        seed=presets.secret_seed(assignment),
+        visible_names=frozenset(evidence.test_functions(reference / "tests")),
     )
+    _, described = grading.data_source(assignment, reference)
+    if "bundled sample" in described and any(
+        item["check"] in ("metric", "beats_baseline") for item in rubric
+    ):
+        progress(
+            "warning: metric items are scored on the bundled sample, whose labels every "
+            f"student has: put private labelled data in {assignment / presets.GRADING / 'data'}"
+        )
     expected = {preset.repo_name(s) for s in students}
     strangers = sorted(
         p.name

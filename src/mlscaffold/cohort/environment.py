@@ -25,8 +25,9 @@ try:
 except ImportError:  # Windows: one builder at a time there
     fcntl = None  # type: ignore[assignment]
 
-# optional groups a generated project's tests exercise (MLflow logging, Optuna, PySpark)
-TESTED_GROUPS = ("dev", "mlflow", "search", "spark")
+# optional groups a generated project's tests exercise (MLflow logging, Optuna, PySpark, the
+# FastAPI server)
+TESTED_GROUPS = ("dev", "mlflow", "search", "spark", "serve")
 CACHE_ENV = "MLSCAFFOLD_ENV_CACHE"
 
 

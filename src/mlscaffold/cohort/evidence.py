@@ -30,31 +30,33 @@ class Tampering(Exception):
     """The run's report cannot be what pytest wrote for these tests."""
 
 
+def _random_test_name() -> str:
+    return f"test_{secrets.token_hex(6)}"
+
+
 @dataclass(frozen=True)
 class Canaries:
-    """A passing and a failing test with unguessable names, written beside the tests."""
+    """A passing and a failing test, written beside the tests with fresh random names that
+    say nothing about which is which: patching pytest to pass "everything but the canary"
+    needs to know which one that is."""
 
-    token: str = field(default_factory=lambda: secrets.token_hex(8))
-
-    @property
-    def passing(self) -> str:
-        return f"test_canary_{self.token}_passes"
-
-    @property
-    def failing(self) -> str:
-        return f"test_canary_{self.token}_fails"
-
-    @property
-    def filename(self) -> str:
-        return f"test_zz_canary_{self.token}.py"
+    passing: str = field(default_factory=_random_test_name)
+    failing: str = field(default_factory=_random_test_name)
+    filename: str = field(default_factory=lambda: f"{_random_test_name()}.py")
+    numbers: tuple[int, int] = field(
+        default_factory=lambda: (secrets.randbelow(10**6) + 10**5, secrets.randbelow(10**6))
+    )
 
     def write(self, folder: Path) -> Path:
+        a, b = self.numbers
+        tests = [
+            f"def {self.passing}():\n    assert {a} + {b} == {a + b}\n",
+            f"def {self.failing}():\n    assert {a} - {b} == {a - b + 1}\n",
+        ]
+        if secrets.randbelow(2):
+            tests.reverse()
         path = folder / self.filename
-        path.write_text(
-            f"def {self.passing}():\n    assert 1 + 1 == 2\n\n\n"
-            f"def {self.failing}():\n    assert 1 + 1 == 3, 'canary {self.token}'\n",
-            encoding="utf-8",
-        )
+        path.write_text("\n\n".join(tests), encoding="utf-8")
         return path
 
 
@@ -73,14 +75,16 @@ def _name(case: ElementTree.Element) -> str:
 
 def read_report(path: Path, canaries: Canaries) -> TestReport:
     """Outcomes by test function; raises Tampering when the canaries do not match."""
-    if not path.is_file():
-        raise Tampering("no test report was written")
-    if path.stat().st_size > MAX_REPORT:
-        raise Tampering("the test report is implausibly large")
+    from mlscaffold.cohort.sandbox import UnsafeOutput, read_output
+
     try:
-        root = ElementTree.fromstring(path.read_bytes())
-    except ElementTree.ParseError as exc:
-        raise Tampering(f"the test report is not valid ({exc})") from exc
+        data = read_output(path, MAX_REPORT)
+    except UnsafeOutput as exc:
+        raise Tampering(f"the test report is unusable: {exc}") from None
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError:
+        raise Tampering("the test report is not what pytest writes") from None
     report = TestReport()
     for case in root.iter("testcase"):
         name = _name(case)

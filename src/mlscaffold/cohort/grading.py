@@ -90,6 +90,8 @@ class Assignment:
     timeout: float
     threads: int = 1  # per repository: the cores divided by --jobs
     memory: int = sandbox.Limits(1).memory
+    seed: int = 0  # the assignment's own, unknown to students: which rows are held out
+    visible_names: frozenset[str] = frozenset()  # the reference's test functions
 
     @property
     def package(self) -> str:
@@ -157,26 +159,70 @@ class TimedOut(Exception):
     pass
 
 
+# what the pipeline makes that later steps (predictions, hidden tests) read
+OUTPUTS = ("models", "reports", "runs", "data/processed", "data/raw", "submissions")
+MAX_CARRIED = 2 * 1024**3
+MAX_CARRIED_FILES = 20_000
+
+
+def carry_outputs(project: Path, outputs: Path) -> None:
+    """Copy what a step made into `outputs`: plain files only, never through a link, with a
+    cap; what the next step sees is the pristine tree plus these files, nothing else."""
+    total, count = 0, 0
+    for name in OUTPUTS:
+        top = project / name
+        if top.is_symlink() or not top.is_dir():
+            continue
+        for folder, dirs, files in os.walk(top, followlinks=False):
+            dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+            for file in files:
+                source = Path(folder) / file
+                try:
+                    data = sandbox.read_output(source, MAX_CARRIED - total)
+                except sandbox.UnsafeOutput:
+                    continue  # links, FIFOs and oversized files are left behind
+                count += 1
+                total += len(data)
+                if count > MAX_CARRIED_FILES:
+                    return
+                target = outputs / source.relative_to(project)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+
+
 class _Run:
-    """One student's steps, each in a fresh sandbox, against one time budget."""
+    """One student's steps. Every step gets a fresh copy of the graded tree (plus what the
+    pipeline made, carried as plain files): nothing a step writes (a conftest.py, a
+    ruff.toml, a `tests` link) reaches a later step or the grader's own file operations."""
 
     def __init__(self, job: GradeJob, scratch: Path) -> None:
         self.job, self.a = job, job.assignment
         self.scratch = scratch
-        self.project = scratch / "project"
+        self.pristine = scratch / "pristine"
+        self.outputs = scratch / "outputs"
         self.inputs = scratch / "inputs"
+        self.project = self.pristine
         self.deadline = self.a.timeout
         self.spent = 0.0
         self.steps = 0
 
+    def fresh_tree(self) -> Path:
+        """A new writable tree for the next step; the previous one is removed."""
+        if self.project != self.pristine:
+            shutil.rmtree(self.project, ignore_errors=True)  # never follows links
+        self.project = self.scratch / f"project-{self.steps + 1}"
+        shutil.copytree(self.pristine, self.project, symlinks=True)
+        if self.outputs.is_dir():
+            shutil.copytree(self.outputs, self.project, dirs_exist_ok=True)
+        return self.project
+
     def env(self, paths: dict[str, Path]) -> dict[str, str]:
         threads = str(self.a.threads)
+        inside = self.a.box.name != "unsafe"
         return {
             "PATH": f"{self.a.python.bin}:/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(sandbox.INSIDE / "home")
-            if self.a.box.name != "unsafe"
-            else str(self.scratch / "home"),
-            "TMPDIR": "/tmp" if self.a.box.name != "unsafe" else str(self.scratch / "tmp"),
+            "HOME": str(sandbox.INSIDE / "home") if inside else str(self.scratch / "home"),
+            "TMPDIR": "/tmp" if inside else str(self.scratch / "tmp"),
             "LANG": "C.UTF-8",
             "PYTHONPATH": str(paths["project"] / "src"),
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -196,13 +242,27 @@ class _Run:
         # -P (3.11+): the working folder is not put first on sys.path
         return [self.a.python.python, *(["-P"] if self.a.python.version >= (3, 11) else [])]
 
-    def step(self, argv_of: Any, inputs: bool = False) -> tuple[sandbox.Result, Path]:
-        """Run one step; returns its result and its own output folder (read it now)."""
+    def step(
+        self, argv_of: Any, inputs: bool = False, prepare: Any = None, keep: bool = False
+    ) -> tuple[sandbox.Result, Path]:
+        """Run one step in a fresh tree (`prepare(tree)` adds what the grader puts there);
+        returns its result and its own output folder. `keep`: carry what it made."""
+        project = self.fresh_tree()
+        if prepare is not None:
+            prepare(project)
         self.steps += 1
         out = self.scratch / f"out-{self.steps}"
         out.mkdir(exist_ok=True)
+        for name in ("tmp", "home"):
+            shutil.rmtree(self.scratch / name, ignore_errors=True)
+            (self.scratch / name).mkdir()
         layout = sandbox.Layout(
-            self.project, out, self.inputs if inputs else None, self.a.python.folders
+            project,
+            out,
+            self.inputs if inputs else None,
+            self.a.python.folders,
+            tmp=self.scratch / "tmp",
+            home=self.scratch / "home",
         )
         paths = self.a.box.inside(layout)
         left = self.deadline - self.spent
@@ -213,6 +273,8 @@ class _Run:
         self.spent += result.seconds
         if result.timed_out:
             raise TimedOut
+        if keep:
+            carry_outputs(project, self.outputs)
         return result, out
 
     def tail(self, result: sandbox.Result) -> str:
@@ -229,53 +291,53 @@ class _Run:
                 return False, f"ruff: {self.tail(result)}"
         return True, "ruff: clean"
 
-    def pytest(self, targets: list[str], folder: Path) -> evidence.TestReport:
+    def pytest(self, targets: list[str], folder: str, hidden: bool = False) -> evidence.TestReport:
         """Run tests with fresh canaries beside them; the report is read after the sandbox."""
         canaries = evidence.Canaries()
-        canary = canaries.write(folder)
-        try:
-            result, out = self.step(
-                lambda paths: [
-                    *self.python(),
-                    "-m",
-                    "pytest",
-                    "-q",
-                    "-p",
-                    "no:cacheprovider",
-                    "--continue-on-collection-errors",  # the canaries run whatever else breaks
-                    f"--junitxml={paths['out'] / 'report.xml'}",
-                    *targets,
-                    str(canary.relative_to(self.project)),
-                ]
-            )
-        finally:
-            canary.unlink(missing_ok=True)
-        report = evidence.read_report(out / "report.xml", canaries)
-        if not report.outcomes and not report.first_failure:
-            report.first_failure = self.tail(result)
-        return report
+
+        def prepare(tree: Path) -> None:
+            if hidden:
+                shutil.copytree(
+                    self.a.hidden_tests,
+                    tree / grader.HIDDEN_TESTS,
+                    ignore=shutil.ignore_patterns("__pycache__"),
+                )
+            canaries.write(tree / folder)
+
+        _, out = self.step(
+            lambda paths: [
+                *self.python(),
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "--continue-on-collection-errors",  # the canaries run whatever else breaks
+                f"--junitxml={paths['out'] / 'report.xml'}",
+                *targets,
+                f"{folder}/{canaries.filename}",
+            ],
+            prepare=prepare,
+        )
+        return evidence.read_report(out / "report.xml", canaries)
 
     def visible_tests(self, item: dict[str, Any]) -> tuple[bool, str]:
         node = item.get("node")
         targets = [node] if node else ["tests", f"--ignore={grader.HIDDEN_TESTS}"]
-        report = self.pytest(targets, self.project / "tests")
-        failed = sorted(n for n, o in report.outcomes.items() if o == "failed")
-        passed = sum(o == "passed" for o in report.outcomes.values())
+        report = self.pytest(targets, "tests")
+        known = self.a.visible_names  # names from the report are the student's to write
+        failed = sorted(n for n, o in report.outcomes.items() if o == "failed" and n in known)
+        passed = sum(o == "passed" for n, o in report.outcomes.items() if n in known)
         if failed or not passed:
-            why = report.first_failure or "no test ran"
-            return False, f"{len(failed)} failed ({', '.join(failed[:3])}): " + (
-                self.a.secrets.clean(why)
-            )
+            shown = ", ".join(failed[:5]) or "no test passed"
+            return False, f"{len(failed)} failed: {shown} (run `make test` to see why)"
         return True, f"{passed} passed"
 
     def hidden_tests(self, item: dict[str, Any]) -> tuple[bool, str]:
-        folder = self.project / grader.HIDDEN_TESTS
-        shutil.rmtree(folder, ignore_errors=True)
-        shutil.copytree(self.a.hidden_tests, folder, ignore=shutil.ignore_patterns("__pycache__"))
-        expected = evidence.test_functions(folder)
+        expected = evidence.test_functions(self.a.hidden_tests)
         node = item.get("node")
         target = f"{grader.HIDDEN_TESTS}/{node}" if node else grader.HIDDEN_TESTS
-        report = self.pytest([target], folder)
+        report = self.pytest([target], grader.HIDDEN_TESTS, hidden=True)
         wanted = {n for n in expected if not node or n in str(node)} or expected
         passed = sum(report.passed(name) for name in wanted)
         ok = bool(wanted) and passed == len(wanted)
@@ -285,9 +347,14 @@ class _Run:
         return ok, reason
 
     def pipeline(self) -> tuple[bool, str]:
-        result, _ = self.step(lambda _p: [*self.python(), "-m", self.a.package, "all", "--sample"])
-        return result.ok, "the pipeline ran" if result.ok else (
-            f"the pipeline failed: {self.tail(result)}"
+        result, _ = self.step(
+            lambda _p: [*self.python(), "-m", self.a.package, "all", "--sample"], keep=True
+        )
+        if result.ok:
+            return True, "the pipeline ran"
+        return False, (
+            f"the pipeline failed (exit status {result.returncode}): "
+            "run `make all SAMPLE=1` to see why"
         )
 
     def predictions(self, adapter: scoring.Adapter, holdout: scoring.Holdout) -> dict[str, Any]:
@@ -301,10 +368,12 @@ class _Run:
         (self.scratch / f"out-{self.steps + 1}").mkdir()
         (self.scratch / f"out-{self.steps + 1}" / DRIVER).write_text(source, encoding="utf-8")
         result, out = self.step(argv, inputs=True)
-        path = out / "p.json"
-        if not result.ok or not path.is_file():
-            raise scoring.ScoringError(f"no predictions: {self.tail(result)}")
-        predictions = scoring.read_predictions(path)  # size-capped, no repeated keys
+        if not result.ok:
+            raise scoring.ScoringError(
+                f"making predictions with the trained model failed (exit status "
+                f"{result.returncode}): check that `make predict` works"
+            )
+        predictions = scoring.read_predictions(out / "p.json")  # capped, never via a link
         return adapter.score(predictions, holdout)
 
 
@@ -328,15 +397,17 @@ def _metric_check(item: dict[str, Any], metrics: dict[str, Any]) -> tuple[bool, 
 
 def _grade(run: _Run, job: GradeJob, result: StudentGrade) -> None:
     a = job.assignment
-    taken = overlay.build(a.reference, job.repo, run.project, a.patterns)
+    taken = overlay.build(a.reference, job.repo, run.pristine, a.patterns)
     result.not_graded = taken.refused
     adapter = scoring.for_kind(a.preset.kind)
     source, result.data = a.data_source
-    sample = run.project / "data" / "sample"
+    sample = run.pristine / "data" / "sample"
     shutil.rmtree(sample, ignore_errors=True)
     sample.mkdir(parents=True)
     run.inputs.mkdir()
-    holdout = adapter.prepare(source, sample, run.inputs, reference_answers(a.reference))
+    holdout = adapter.prepare(
+        source, sample, run.inputs, reference_answers(a.reference), seed=a.seed
+    )
     outcomes: dict[str, tuple[bool, str]] = {}
     metrics: dict[str, Any] | None = None
     scoring_error = ""
@@ -350,7 +421,15 @@ def _grade(run: _Run, job: GradeJob, result: StudentGrade) -> None:
             try:
                 metrics = run.predictions(adapter, holdout)
             except scoring.ScoringError as exc:
-                scoring_error = a.secrets.clean(str(exc))
+                # the adapter's message may quote what the student wrote: never shown
+                scoring_error = (
+                    str(exc)
+                    if str(exc).startswith("making predictions")
+                    else (
+                        "its predictions could not be scored (missing, malformed or not one per "
+                        "input)"
+                    )
+                )
                 outcomes["pipeline"] = (False, f"the pipeline ran but {scoring_error}")
 
     # hidden tests last: nothing that runs after them can carry their text into feedback
@@ -411,18 +490,19 @@ def grade_one(job: GradeJob) -> StudentGrade:
         result.problem = "no repository"
         return result
     with tempfile.TemporaryDirectory(prefix="mlscaffold-grade-") as tmp:
-        scratch = Path(tmp)
-        (scratch / "home").mkdir()
-        (scratch / "tmp").mkdir()
-        run = _Run(job, scratch)
+        run = _Run(job, Path(tmp))
         try:
             _grade(run, job, result)
         except TimedOut:
             result.problem = f"timed out after {job.assignment.timeout:g} s"
         except evidence.Tampering as exc:
             result.problem = f"tampering suspected: {exc}"
-        except scoring.ScoringError as exc:
-            result.problem = job.assignment.secrets.clean(str(exc))
+        except scoring.ScoringError:
+            result.problem = "the predictions could not be scored"
+        except overlay.TooLarge as exc:
+            result.problem = str(exc)
+        except Exception as exc:  # never a student's text: the type only
+            result.problem = f"the grader could not grade this repository ({type(exc).__name__})"
     if result.problem:
         result.items, result.total = [], 0
     return result

@@ -149,6 +149,20 @@ def record_roster(folder: Path, roster_path: Path) -> None:
     tmp.replace(target)
 
 
+def secret_seed(folder: Path) -> int:
+    """The assignment's own random seed (which rows are held out): made once, kept with the
+    assignment, never in a student repository, so a student cannot know the split."""
+    import secrets
+
+    path = folder / ".mlscaffold" / "seed"
+    if not path.is_file():
+        path.parent.mkdir(exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(f"{secrets.randbelow(2**31)}\n")
+        tmp.replace(path)
+    return int(path.read_text().strip())
+
+
 def roster_used(folder: Path) -> Path:
     recorded = folder / ROSTER_USED
     return recorded if recorded.is_file() else folder / ROSTER

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -68,6 +69,8 @@ class Layout:
     out: Path
     inputs: Path | None = None
     readonly: tuple[Path, ...] = ()  # the grading Python's folders
+    tmp: Path | None = None  # on disk, not tmpfs: a student cannot fill the host's memory
+    home: Path | None = None
 
 
 @dataclass
@@ -146,6 +149,33 @@ class Sandbox:
             _kill(process)
 
 
+class UnsafeOutput(Exception):
+    """A file a step left is not a plain file of a sane size (a link, a FIFO, a device...)."""
+
+
+def read_output(path: Path, limit: int) -> bytes:
+    """Read a file a sandboxed step wrote, never following a link the student put there and
+    never reading more than `limit` bytes (a FIFO or /proc file would block or mislead)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise UnsafeOutput(f"{path.name} was not written") from None
+    except OSError as exc:
+        raise UnsafeOutput(f"{path.name} is not a plain file ({exc.strerror})") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnsafeOutput(f"{path.name} is not a plain file")
+        chunks, size = [], 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise UnsafeOutput(f"{path.name} is over the limit of {limit} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def _host_env() -> dict[str, str]:
     """What the sandbox tool itself runs with: a PATH and nothing of the instructor's."""
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
@@ -218,14 +248,20 @@ def _bwrap(argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str
     for name in ETC:
         if (Path("/etc") / name).exists():
             command += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    command += ["--proc", "/proc", "--dev", "/dev"]
+    command += ["--bind", str(layout.tmp), "/tmp"] if layout.tmp else ["--tmpfs", "/tmp"]
+    # after /tmp: an interpreter that lives under /tmp is mounted over it, not hidden by it
     for folder in layout.readonly:
         command += ["--ro-bind", str(folder), str(folder)]
-    command += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/run"]
     command += ["--bind", str(layout.project), str(INSIDE / "project")]
     command += ["--bind", str(layout.out), str(INSIDE / "out")]
     if layout.inputs is not None:
         command += ["--ro-bind", str(layout.inputs), str(INSIDE / "inputs")]
-    command += ["--tmpfs", str(INSIDE / "home"), "--chdir", str(INSIDE / "project")]
+    if layout.home:
+        command += ["--bind", str(layout.home), str(INSIDE / "home")]
+    else:
+        command += ["--tmpfs", str(INSIDE / "home")]
+    command += ["--chdir", str(INSIDE / "project")]
     command += ["--clearenv"]
     for key, value in env.items():
         command += ["--setenv", key, value]

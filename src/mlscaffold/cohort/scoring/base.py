@@ -79,20 +79,19 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def read_predictions(path: Path, limit: int = MAX_PREDICTION_BYTES) -> Any:
     """The driver's output file, parsed with a size limit and no repeated keys (JSON would
     silently keep the last one). NaN and Infinity parse as floats: `score` names the row."""
+    from mlscaffold.cohort.sandbox import UnsafeOutput, read_output
+
     try:
-        size = path.stat().st_size
-    except OSError:
-        raise ScoringError("no predictions were written") from None
-    if size > limit:
-        raise ScoringError(f"the predictions file is {size} bytes, over the limit of {limit}")
+        data = read_output(path, limit)  # a link or FIFO the student left is refused
+    except UnsafeOutput:
+        raise ScoringError("no usable predictions file was written") from None
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
         return json.loads(text, object_pairs_hook=_no_duplicates)
     except UnicodeDecodeError:
         raise ScoringError("the predictions file is not UTF-8 text") from None
-    except (json.JSONDecodeError, RecursionError) as exc:
-        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else ""
-        raise ScoringError(f"the predictions file is not valid JSON{where}") from None
+    except (ValueError, RecursionError):  # bad JSON, a 5,000-digit integer, ...
+        raise ScoringError("the predictions file is not valid JSON") from None
 
 
 def show(value: Any) -> str:
