@@ -54,6 +54,13 @@ SHARED_RESERVED: tuple[str, ...] = (
     "matplotlib",
     "pydantic",
     "pytest",
+    # the serve extra (`make serve`) and its test client
+    "fastapi",
+    "uvicorn",
+    "starlette",
+    "multipart",
+    "python_multipart",
+    "httpx",
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import torch
@@ -39,16 +39,21 @@ def load_model(paths: Paths) -> tuple[torch.nn.Module, dict[str, Any]]:
 
 
 def predict(
-    network: torch.nn.Module, saved: dict[str, Any], files: Iterable[Path], k: int
+    network: torch.nn.Module,
+    saved: dict[str, Any],
+    files: Iterable[Path | tuple[str, BinaryIO]],
+    k: int,
 ) -> list[dict[str, Any]]:
-    """Top-k labels with probabilities per file; unreadable files get an `error` instead."""
+    """Top-k labels with probabilities per image: a file, or (name, binary stream) as `serve`
+    passes uploads; unreadable images get an `error` instead."""
     spec = saved["image"]
     transform = make_transform(spec["mean"], spec["std"], spec["side"])
     classes = saved["classes"]
     rows = []
-    for path in files:
+    for source in files:
+        name, path = (str(source), source) if isinstance(source, Path) else source
         if not readable(path):
-            rows.append({"file": str(path), "error": "not a readable image"})
+            rows.append({"file": name, "error": "not a readable image"})
             continue
         image = read_image(path, spec["channels"], spec["side"])
         with torch.inference_mode():
@@ -56,7 +61,7 @@ def predict(
         best = np.argsort(-probs, kind="stable")[: min(k, len(classes))]
         rows.append(
             {
-                "file": str(path),
+                "file": name,
                 "labels": [{"label": classes[i], "probability": float(probs[i])} for i in best],
             }
         )

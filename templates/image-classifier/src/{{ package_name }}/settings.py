@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .config import DownloadSettings, ProjectSettings, StrictModel
+from .config import DownloadSettings, ProjectSettings, ServeSettings, StrictModel
 
 
 class DataSettings(DownloadSettings):
@@ -63,7 +63,12 @@ class EvaluateSettings(StrictModel):
     batch_size: int = Field(ge=1)
 
 
+class ImageServeSettings(ServeSettings):
+    max_image_pixels: int = Field(ge=1)  # width x height of one uploaded image (413 above)
+
+
 class Settings(ProjectSettings):
+    serve: ImageServeSettings
     data: DataSettings
     augment: AugmentSettings
     model: ModelSettings

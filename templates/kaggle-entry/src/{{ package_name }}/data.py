@@ -102,6 +102,21 @@ def check_schema(train: pd.DataFrame, test: pd.DataFrame, comp: CompetitionSetti
         raise DataError(f"train.csv: target column {comp.target!r} has empty values")
 
 
+def schema(features: pd.DataFrame) -> dict[str, str]:
+    """Each training feature column's type, "number", "boolean" or "text": saved with the
+    model, so `serve` checks request rows against what the model was trained on."""
+    found = {}
+    for column in features.columns:
+        values = features[column]
+        if pd.api.types.is_bool_dtype(values):
+            found[str(column)] = "boolean"
+        elif pd.api.types.is_numeric_dtype(values):
+            found[str(column)] = "number"
+        else:
+            found[str(column)] = "text"
+    return found
+
+
 def read(folder: Path, comp: CompetitionSettings) -> Competition:
     train = pd.read_csv(folder / "train.csv")
     test = pd.read_csv(folder / "test.csv")

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import kaggle_cli
+from . import model as model_lib
 from .data import Competition, load
 from .errors import DataError
 from .paths import Paths
@@ -44,13 +45,72 @@ def build(config: Settings, paths: Paths, competition: Competition | None = None
             frame[str(label)] = prediction[:, index]
     else:
         classes = competition.train[comp.target].sort_values().unique()
-        if comp.task == "binary":
-            frame[comp.target] = classes[
-                (prediction[:, 1] >= config.submission.threshold).astype(int)
-            ]
-        else:
-            frame[comp.target] = classes[prediction.argmax(axis=1)]
+        frame[comp.target] = labels(prediction, classes, config)
     return frame
+
+
+def labels(prediction: np.ndarray, classes: np.ndarray, config: Settings) -> np.ndarray:
+    """Class probabilities → labels: the submission threshold on binary tasks, else the most
+    probable class."""
+    if config.competition.task == "binary":
+        return classes[(prediction[:, 1] >= config.submission.threshold).astype(int)]
+    return classes[prediction.argmax(axis=1)]
+
+
+class RowError(DataError):
+    """A row (of `serve`'s requests) that does not fit the training schema, and where."""
+
+    def __init__(self, row: int, column: str, message: str) -> None:
+        super().__init__(message)
+        self.row, self.column = row, column
+
+
+KINDS = {"number": (int, float), "boolean": (bool,), "text": (str,)}
+
+
+def rows_frame(rows: list[dict[str, Any]], schema: dict[str, str], id_column: str) -> pd.DataFrame:
+    """Rows given as {column: value} → the training features: every column of the schema
+    (data.schema), each value of its type or null (unknown); the id column may be given."""
+    for index, row in enumerate(rows):
+        for column in row:
+            if column not in schema and column != id_column:
+                raise RowError(index, column, f"unknown column {column!r}: not a feature")
+        for column, kind in schema.items():
+            if column not in row:
+                raise RowError(index, column, f"column {column!r} is missing (null if unknown)")
+            value = row[column]
+            wrong = kind == "number" and isinstance(value, bool)
+            if value is not None and (wrong or not isinstance(value, KINDS[kind])):
+                shown = json.dumps(value)[:40]
+                raise RowError(index, column, f"column {column!r} takes a {kind}, not {shown}")
+    frame = pd.DataFrame([[row[c] for c in schema] for row in rows], columns=list(schema))
+    for column, kind in schema.items():
+        values = frame[column]
+        frame[column] = (
+            pd.to_numeric(values) if kind == "number" else values.where(values.notna(), np.nan)
+        )
+    return frame
+
+
+def predict_rows(
+    folds: dict[str, Any], features: pd.DataFrame, config: Settings
+) -> list[dict[str, Any]]:
+    """New rows predicted as the test set is for the submission: the fold models' average,
+    then values (regression) or labels with every class's probability."""
+    regression = config.competition.task == "regression"
+    models = folds["models"]
+    prediction = sum(model_lib.predict(m, features, regression) for m in models) / len(models)
+    if regression:
+        return [{"prediction": float(value)} for value in prediction]
+    classes = np.asarray(folds["classes"])
+    names = [str(label) for label in classes]
+    return [
+        {
+            "prediction": label.item() if isinstance(label, np.generic) else label,
+            "probabilities": {n: float(p) for n, p in zip(names, row, strict=True)},
+        }
+        for label, row in zip(labels(prediction, classes, config), prediction, strict=True)
+    ]
 
 
 def validate(

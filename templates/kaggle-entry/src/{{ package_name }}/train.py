@@ -18,7 +18,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 from . import metrics
 from . import model as model_lib
 from .config import as_dict
-from .data import load
+from .data import load, schema
 from .datameta import read as read_meta
 from .errors import ConfigError
 from .paths import Paths
@@ -161,7 +161,7 @@ def train(config: Settings, paths: Paths) -> dict[str, Any]:
     base = cross_validate(config, model_lib.baseline(config), X, y, test)
     seconds = time.perf_counter() - started
     model_lib.save(
-        {"models": result["models"], "classes": result["classes"]},
+        {"models": result["models"], "classes": result["classes"], "schema": schema(X)},
         paths.models / model_lib.FOLDS_FILE,
     )
     oof = pd.DataFrame({comp.id: competition.train[comp.id], "truth": y})

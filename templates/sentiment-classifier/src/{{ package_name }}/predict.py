@@ -16,12 +16,18 @@ from .paths import Paths
 
 
 def predict(model: Any, texts: Sequence[str]) -> list[dict[str, Any]]:
-    """One dict per text: the predicted label and the model's probability for it."""
+    """One dict per text: the predicted label, the model's probability for it, and every
+    class's probability (`probabilities`)."""
     probabilities = np.asarray(model.predict_proba(list(texts)))
-    classes = list(model.classes_)
+    classes = [str(label) for label in model.classes_]
     best = probabilities.argmax(axis=1)
     return [
-        {"text": text, "label": str(classes[i]), "probability": round(float(row[i]), 4)}
+        {
+            "text": text,
+            "label": classes[i],
+            "probability": round(float(row[i]), 4),
+            "probabilities": {c: round(float(p), 4) for c, p in zip(classes, row, strict=True)},
+        }
         for text, row, i in zip(texts, probabilities, best, strict=True)
     ]
 
