@@ -33,7 +33,13 @@ def image_grid(
     """Images (H, W, C uint8) in a grid, each with a caption."""
     count = max(1, len(images))
     rows = (count + columns - 1) // columns
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.7, rows * 1.9), squeeze=False)
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(columns * 1.7, rows * 1.9 + 0.4),
+        squeeze=False,
+        layout="constrained",  # room for the title above the captions (tight_layout has none)
+    )
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, caption in zip(axes.flat, images, titles, strict=False):

@@ -26,7 +26,7 @@ def read_image(path: Path, channels: int, size: int | None) -> np.ndarray:
         image = image.convert("L" if channels == 1 else "RGB")
         if size:
             image = image.resize((size, size), Image.Resampling.BILINEAR)
-        array = np.asarray(image, dtype=np.uint8)
+        array = np.array(image, dtype=np.uint8)  # a copy: PIL's view is read-only (PyTorch warns)
     return array[..., None] if array.ndim == 2 else array
 
 
@@ -65,8 +65,16 @@ class ArrayImages(Dataset):
         return self.transform(self.images[index]), int(self.labels[index])
 
 
+# Decoded images up to this many bytes are kept in memory (3,500 images of 28 x 28: 2.7 MB;
+# 50,000 of 64 x 64 in colour: 614 MB); larger sets are read from disk at every use.
+CACHE_BYTES = 1 << 30
+
+
 class FileImages(Dataset):
-    """Images read from disk when needed (your folders): memory stays flat however many."""
+    """Images from your folders. A set that fits in CACHE_BYTES once decoded is decoded once,
+    here, and kept in memory (before any DataLoader worker starts, so workers share it):
+    decoding every PNG at every epoch made an epoch 20x slower than on in-memory arrays.
+    A larger set is read from disk when needed, so memory stays flat however many."""
 
     def __init__(
         self,
@@ -78,15 +86,22 @@ class FileImages(Dataset):
     ) -> None:
         self.files, self.labels = list(files), list(labels)
         self.channels, self.size, self.transform = channels, size, transform
+        self.decoded: np.ndarray | None = None
+        if size and len(self.files) * size * size * channels <= CACHE_BYTES:
+            shape = (len(self.files), size, size, channels)
+            self.decoded = np.empty(shape, dtype=np.uint8)
+            for index, path in enumerate(self.files):
+                self.decoded[index] = read_image(path, channels, size)
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        image = read_image(self.files[index], self.channels, self.size)
-        return self.transform(image), self.labels[index]
+        return self.transform(self.image(index)), self.labels[index]
 
     def image(self, index: int) -> np.ndarray:
+        if self.decoded is not None:
+            return self.decoded[index]
         return read_image(self.files[index], self.channels, self.size)
 
 
