@@ -85,3 +85,12 @@ def test_unknown_kind_error_suggests() -> None:
     with pytest.raises(UnknownKindError) as caught:
         catalog.get("sentiment")
     assert caught.value.hint == "did you mean 'sentiment-classifier'?"
+
+
+def test_grading_takes_every_shared_module_from_the_reference() -> None:
+    """A student's copy of the shared layer's plumbing (serve.py, runs.py...) is not graded."""
+    from mlscaffold.cohort import overlay
+
+    package = TEMPLATES / "_shared" / "project" / "src" / "{{ package_name }}"
+    shared = {path.name.removesuffix(".py.jinja") for path in package.glob("*.py.jinja")}
+    assert shared == set(overlay.SHARED_MODULES)

@@ -45,6 +45,7 @@ MAX_TOTAL = 50 * 1024 * 1024
 SHARED_MODULES = (
     "__init__",
     "__main__",
+    "api",
     "config",
     "datameta",
     "download",
@@ -57,6 +58,7 @@ SHARED_MODULES = (
     "reporting",
     "runs",
     "seeding",
+    "serve",
 )
 
 
