@@ -83,8 +83,12 @@ def read_predictions(path: Path, limit: int = MAX_PREDICTION_BYTES) -> Any:
 
     try:
         data = read_output(path, limit)  # a link or FIFO the student left is refused
-    except UnsafeOutput:
-        raise ScoringError("no usable predictions file was written") from None
+    except UnsafeOutput as exc:
+        if "over the limit" in str(exc):
+            raise ScoringError(f"the predictions file is over the limit of {limit} bytes") from None
+        if "was not written" in str(exc):
+            raise ScoringError("no predictions were written") from None
+        raise ScoringError("no usable predictions file was written (not a plain file)") from None
     try:
         text = data.decode("utf-8")
         return json.loads(text, object_pairs_hook=_no_duplicates)
@@ -374,3 +378,20 @@ def driver_source(kind: str, package: str, body: str) -> str:
     if not package.isidentifier():
         raise ValueError(f"package name {package!r} is not a Python identifier")
     return DRIVER.format(kind=kind, package=package, body=body.strip() + "\n")
+
+
+def classifier_scores(
+    predictions: Any, holdout: Holdout, names: Any, top_k: int | None = None
+) -> dict[str, Any]:
+    """A classifier's metrics on the held-out rows beside the training class shares' (the
+    most-frequent-class baseline): the scoring every classifying kind shares."""
+    truth, rows = probability_rows(predictions, holdout)
+    classes = holdout.info["classes"]
+    baseline = prior(holdout.info["counts"], len(truth))
+    extra = {} if top_k is None else {"top_k": top_k}
+    return {
+        "model": classification(truth, rows, classes, names, **extra),
+        "baseline": classification(truth, baseline, classes, names, **extra),
+        "headline": "accuracy",
+        "higher_is_better": True,
+    }

@@ -139,12 +139,4 @@ class ImageAdapter:
         return base.driver_source(self.kind, package, DRIVER_BODY)
 
     def score(self, predictions: Any, holdout: base.Holdout) -> dict[str, Any]:
-        truth, rows = base.probability_rows(predictions, holdout)
-        classes = holdout.info["classes"]
-        prior = base.prior(holdout.info["counts"], len(truth))
-        return {
-            "model": base.classification(truth, rows, classes, NAMES, top_k=TOP_K),
-            "baseline": base.classification(truth, prior, classes, NAMES, top_k=TOP_K),
-            "headline": "accuracy",
-            "higher_is_better": True,
-        }
+        return base.classifier_scores(predictions, holdout, NAMES, top_k=TOP_K)

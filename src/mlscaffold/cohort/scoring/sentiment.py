@@ -75,12 +75,4 @@ class SentimentAdapter:
         return base.driver_source(self.kind, package, DRIVER_BODY)
 
     def score(self, predictions: Any, holdout: base.Holdout) -> dict[str, Any]:
-        truth, rows = base.probability_rows(predictions, holdout)
-        classes = holdout.info["classes"]
-        prior = base.prior(holdout.info["counts"], len(truth))
-        return {
-            "model": base.classification(truth, rows, classes, NAMES),
-            "baseline": base.classification(truth, prior, classes, NAMES),
-            "headline": "accuracy",
-            "higher_is_better": True,
-        }
+        return base.classifier_scores(predictions, holdout, NAMES)
