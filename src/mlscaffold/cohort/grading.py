@@ -508,10 +508,6 @@ def grade_one(job: GradeJob) -> StudentGrade:
     return result
 
 
-def stop_all(box: sandbox.Sandbox) -> None:
-    box.stop_all()
-
-
 def write_grades(
     assignment: Path, rubric: list[dict[str, Any]], grades: list[StudentGrade]
 ) -> Path:

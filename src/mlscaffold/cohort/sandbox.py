@@ -153,13 +153,21 @@ class UnsafeOutput(Exception):
     """A file a step left is not a plain file of a sane size (a link, a FIFO, a device...)."""
 
 
+class OutputMissing(UnsafeOutput):
+    """The step wrote no such file."""
+
+
+class OutputTooLarge(UnsafeOutput):
+    """The file is over the size limit."""
+
+
 def read_output(path: Path, limit: int) -> bytes:
     """Read a file a sandboxed step wrote, never following a link the student put there and
     never reading more than `limit` bytes (a FIFO or /proc file would block or mislead)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
-        raise UnsafeOutput(f"{path.name} was not written") from None
+        raise OutputMissing(f"{path.name} was not written") from None
     except OSError as exc:
         raise UnsafeOutput(f"{path.name} is not a plain file ({exc.strerror})") from None
     try:
@@ -170,7 +178,7 @@ def read_output(path: Path, limit: int) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
             if size > limit:
-                raise UnsafeOutput(f"{path.name} is over the limit of {limit} bytes")
+                raise OutputTooLarge(f"{path.name} is over the limit of {limit} bytes")
         return b"".join(chunks)
     finally:
         os.close(fd)

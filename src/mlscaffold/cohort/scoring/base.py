@@ -79,15 +79,15 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def read_predictions(path: Path, limit: int = MAX_PREDICTION_BYTES) -> Any:
     """The driver's output file, parsed with a size limit and no repeated keys (JSON would
     silently keep the last one). NaN and Infinity parse as floats: `score` names the row."""
-    from mlscaffold.cohort.sandbox import UnsafeOutput, read_output
+    from mlscaffold.cohort import sandbox
 
     try:
-        data = read_output(path, limit)  # a link or FIFO the student left is refused
-    except UnsafeOutput as exc:
-        if "over the limit" in str(exc):
-            raise ScoringError(f"the predictions file is over the limit of {limit} bytes") from None
-        if "was not written" in str(exc):
-            raise ScoringError("no predictions were written") from None
+        data = sandbox.read_output(path, limit)  # a link or FIFO the student left is refused
+    except sandbox.OutputTooLarge:
+        raise ScoringError(f"the predictions file is over the limit of {limit} bytes") from None
+    except sandbox.OutputMissing:
+        raise ScoringError("no predictions were written") from None
+    except sandbox.UnsafeOutput:
         raise ScoringError("no usable predictions file was written (not a plain file)") from None
     try:
         text = data.decode("utf-8")
