@@ -37,8 +37,8 @@ ratings = ratings.drop_duplicates(["user", "item"])
 index = Index.of(ratings)
 started = time.perf_counter()
 if engine == "spark":
-    from bench_pkg.pipeline import settings
-    from bench_pkg.paths import Paths
+    from bench_pkg.plumbing.paths import Paths
+    from bench_pkg.plumbing.pipeline import settings
     from bench_pkg.spark import fit_als
     config = settings(Paths(__import__("pathlib").Path(sys.argv[1]).parent))
     fit_als(config, ratings, index)

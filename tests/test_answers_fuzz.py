@@ -229,7 +229,7 @@ def _load_with_the_projects_loader(root: Path, package: str) -> dict:
     """configs/config.yaml through the generated project's own typed loader."""
     sys.path.insert(0, str(root / "src"))
     try:
-        config = importlib.import_module(f"{package}.config")
+        config = importlib.import_module(f"{package}.plumbing.config")
         settings = importlib.import_module(f"{package}.settings")
         loaded = config.load_config(root / "configs" / "config.yaml", settings.Settings)
         return config.as_dict(loaded)

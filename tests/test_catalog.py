@@ -94,3 +94,5 @@ def test_grading_takes_every_shared_module_from_the_reference() -> None:
     package = TEMPLATES / "_shared" / "project" / "src" / "{{ package_name }}"
     shared = {path.name.removesuffix(".py.jinja") for path in package.glob("*.py.jinja")}
     assert shared == set(overlay.SHARED_MODULES)
+    plumbing = {p.name.removesuffix(".py.jinja") for p in (package / "plumbing").glob("*.py.jinja")}
+    assert plumbing - {"__init__"} == set(overlay.PLUMBING_MODULES)

@@ -264,7 +264,7 @@ def _attack(name: str, repo: Path, assignment: Path, other: Path) -> None:
         )
     elif name == "pytest-ini-and-reporting":
         (repo / "pytest.ini").write_text(collect_only)
-        _append(repo, f"src/{PKG}/reporting.py", CHEAT_METRICS)
+        _append(repo, f"src/{PKG}/plumbing/reporting.py", CHEAT_METRICS)
         _append(repo, features, CHEAT_METRICS)
     elif name == "conftest-all-pass":
         (repo / "conftest.py").write_text(FORCE_PASS)

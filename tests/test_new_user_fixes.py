@@ -202,8 +202,9 @@ def test_image_sample_is_described_as_what_it_is(
             assert "real Fashion-MNIST images" in text
     else:
         assert "generated" in readme and "generated" in steps
-    assert "synthetic" not in (root / "src" / "proj" / "reporting.py").read_text().lower()
-    assert "synthetic" not in (root / "src" / "proj" / "datameta.py").read_text().lower()
+    plumbing = root / "src" / "proj" / "plumbing"
+    assert "synthetic" not in (plumbing / "reporting.py").read_text().lower()
+    assert "synthetic" not in (plumbing / "datameta.py").read_text().lower()
 
 
 # ---- 9. no git identity: a neutral author, and the user is told -----------------------------

@@ -50,6 +50,14 @@ def read_rubric(path: Path) -> list[dict[str, Any]]:
         raise UsageError(str(exc), "fix the rubric (see the comments in its example)") from None
 
 
+# the pipeline is in the plumbing subpackage since template 0.4.0, at the top before
+_IMPORT_CHECK = (
+    "import importlib, importlib.util, pytest, {package}.steps; "
+    "importlib.import_module('{package}.plumbing.pipeline' "
+    "if importlib.util.find_spec('{package}.plumbing') else '{package}.pipeline')"
+)
+
+
 def check_python(python: str, reference: Path, package: str) -> sandbox.Interpreter:
     """Fail once, clearly, when the grading interpreter lacks the projects' dependencies
     (else every student would get zeros for the instructor's setup)."""
@@ -57,7 +65,7 @@ def check_python(python: str, reference: Path, package: str) -> sandbox.Interpre
 
     found = sandbox.interpreter(python)
     done = subprocess.run(
-        [python, "-c", f"import {package}.pipeline, {package}.steps, pytest"],
+        [python, "-c", _IMPORT_CHECK.format(package=package)],
         cwd=reference,
         env={**os.environ, "PYTHONPATH": str(reference / "src")},
         capture_output=True,

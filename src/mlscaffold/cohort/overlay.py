@@ -41,10 +41,17 @@ NOT_REPORTED = ("grading/", ".github/")  # cohort files every student repository
 REGULAR = {"100644", "100755"}  # 120000 symlinks and 160000 submodules are skipped
 MAX_FILE = 5 * 1024 * 1024
 MAX_TOTAL = 50 * 1024 * 1024
-# the shared layer's modules: plumbing every kind has, which grading takes from the reference
+# the shared layer's modules at the top of the package, which grading takes from the
+# reference; the rest of the shared layer is the plumbing/ subpackage, never a student's by
+# default (default_patterns lists the package's top level only)
 SHARED_MODULES = (
     "__init__",
     "__main__",
+    "serve",
+)
+# the plumbing/ subpackage's modules: at the top of the package before template 0.4.0, where
+# a cohort pinned to an older version still has them
+PLUMBING_MODULES = (
     "api",
     "config",
     "datameta",
@@ -58,14 +65,15 @@ SHARED_MODULES = (
     "reporting",
     "runs",
     "seeding",
-    "serve",
 )
 
 
 def default_patterns(reference: Path, package: str) -> list[str]:
     """The kind's own modules of the package, configs and notebooks."""
     modules = sorted(
-        p.name for p in (reference / "src" / package).glob("*.py") if p.stem not in SHARED_MODULES
+        p.name
+        for p in (reference / "src" / package).glob("*.py")
+        if p.stem not in SHARED_MODULES + PLUMBING_MODULES
     )
     return [*(f"src/{package}/{name}" for name in modules), "configs/*", "notebooks/*"]
 

@@ -348,6 +348,16 @@ def project(module):
     return importlib.import_module(PACKAGE + "." + module)
 
 
+def plumbing(module):
+    """A shared module: in the plumbing subpackage since template 0.4.0, at the top before."""
+    try:
+        return importlib.import_module(PACKAGE + ".plumbing." + module)
+    except ModuleNotFoundError as exc:
+        if exc.name != PACKAGE + ".plumbing":
+            raise
+        return project(module)
+
+
 {body}
 
 def main(argv):
@@ -356,7 +366,7 @@ def main(argv):
         return 2
     inputs, out = Path(argv[1]), Path(argv[2])
     root = Path.cwd()
-    result = predict(root, inputs, project("paths").Paths(root))
+    result = predict(root, inputs, plumbing("paths").Paths(root))
     out.write_text(json.dumps(result), encoding="utf-8")  # half-written: invalid JSON
     return 0
 

@@ -15,11 +15,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from . import datameta, distributed, figures, model, plots
-from .errors import DataError
+from . import distributed, figures, model
 from .images import load_splits, raw_image
-from .paths import Paths
-from .reporting import Evaluation
+from .plumbing import datameta, plots
+from .plumbing.errors import DataError
+from .plumbing.paths import Paths
+from .plumbing.reporting import Evaluation
 from .settings import Settings
 from .train import HISTORY
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 
 from . import model
-from .paths import Paths
+from .plumbing.paths import Paths
 
 ONNX_FILE = "model.onnx"
 

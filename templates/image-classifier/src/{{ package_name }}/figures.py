@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .plots import plt, save
+from .plumbing.plots import plt, save
 
 
 def learning_curves(history: Sequence[dict[str, Any]], path: Path) -> Path:

@@ -108,7 +108,7 @@ class FileImages(Dataset):
 def image_spec(config: Any, details: dict[str, Any]) -> dict[str, Any]:
     """What the model is fed: channels, side in pixels, normalisation. Saved with the model,
     so prediction prepares a new image exactly as training did."""
-    from .errors import ConfigError
+    from .plumbing.errors import ConfigError
 
     size = config.data.image_size
     folder = config.data.dataset == "folder"

@@ -11,9 +11,9 @@ import torch
 
 from . import model
 from .data import IMAGE_SUFFIXES, readable
-from .errors import DataError
 from .images import make_transform, read_image
-from .paths import Paths
+from .plumbing.errors import DataError
+from .plumbing.paths import Paths
 
 
 def image_files(targets: Sequence[str]) -> list[Path]:

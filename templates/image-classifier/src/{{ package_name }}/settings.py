@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .config import DownloadSettings, ProjectSettings, ServeSettings, StrictModel
+from .plumbing.config import DownloadSettings, ProjectSettings, ServeSettings, StrictModel
 
 
 class DataSettings(DownloadSettings):

@@ -22,11 +22,12 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm import tqdm
 
-from . import datameta, distributed, model, persist
-from .errors import ConfigError
+from . import distributed, model
 from .images import image_spec, load_splits
-from .paths import Paths
-from .seeding import seed_everything
+from .plumbing import datameta, persist
+from .plumbing.errors import ConfigError
+from .plumbing.paths import Paths
+from .plumbing.seeding import seed_everything
 from .settings import Settings
 
 CHECKPOINT = "checkpoint.pt"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 
 from . import kaggle_cli
-from .datameta import DataMeta, checksum, write
-from .download import download, resolve_url
-from .errors import DataError
-from .paths import Paths
+from .plumbing.datameta import DataMeta, checksum, write
+from .plumbing.download import download, resolve_url
+from .plumbing.errors import DataError
+from .plumbing.paths import Paths
 from .settings import CompetitionSettings, Settings
 
 FILES = ("train.csv", "test.csv")

@@ -7,11 +7,12 @@ import json
 
 import pandas as pd
 
-from . import metrics, plots
+from . import metrics
 from .model import NAMES
-from .paths import Paths
-from .readme import update_marked_block
-from .reporting import Evaluation
+from .plumbing import plots
+from .plumbing.paths import Paths
+from .plumbing.readme import update_marked_block
+from .plumbing.reporting import Evaluation
 from .settings import Settings
 from .train import CV_FILE, EXPERIMENTS
 

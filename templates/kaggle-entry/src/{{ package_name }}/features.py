@@ -66,7 +66,7 @@ def infer_columns(frame: pd.DataFrame, config: FeatureSettings) -> tuple[list[st
         ]
     unknown = sorted((set(numeric) | set(categorical)) - set(frame.columns))
     if unknown:
-        from .errors import ConfigError
+        from .plumbing.errors import ConfigError
 
         raise ConfigError(
             f"features lists column(s) the data does not have: {', '.join(unknown)}",

@@ -11,8 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .download import SAMPLE_HINT
-from .errors import DataError
+from .plumbing.download import SAMPLE_HINT
+from .plumbing.errors import DataError
 
 INSTALL_HINT = (
     'install it with pip install -e ".[kaggle]", or put train.csv and test.csv (or the zip '

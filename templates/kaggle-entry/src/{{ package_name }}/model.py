@@ -14,8 +14,8 @@ from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostin
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 
-from . import persist
 from .features import TitanicFeatures, infer_columns, preprocessor
+from .plumbing import persist
 from .settings import Settings
 
 FOLDS_FILE = "folds.joblib"

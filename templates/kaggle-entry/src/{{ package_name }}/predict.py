@@ -14,9 +14,9 @@ import pandas as pd
 from . import kaggle_cli
 from . import model as model_lib
 from .data import Competition, load
-from .errors import DataError
-from .paths import Paths
-from .runs import git_state
+from .plumbing.errors import DataError
+from .plumbing.paths import Paths
+from .plumbing.runs import git_state
 from .settings import Settings
 from .train import CV_FILE
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from .config import DownloadSettings, ProjectSettings, StrictModel
+from .plumbing.config import DownloadSettings, ProjectSettings, StrictModel
 
 Task = Literal["binary", "multiclass", "regression"]
 Metric = Literal["accuracy", "roc_auc", "log_loss", "rmse", "rmse_log", "mae"]

@@ -17,12 +17,12 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from . import metrics
 from . import model as model_lib
-from .config import as_dict
 from .data import load, schema
-from .datameta import read as read_meta
-from .errors import ConfigError
-from .paths import Paths
-from .runs import git_state
+from .plumbing.config import as_dict
+from .plumbing.datameta import read as read_meta
+from .plumbing.errors import ConfigError
+from .plumbing.paths import Paths
+from .plumbing.runs import git_state
 from .settings import Settings
 
 CV_FILE = "cv.json"

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .datameta import DataMeta, checksum
-from .download import DownloadError, download, resolve_url, user_file
-from .errors import DataError
-from .paths import Paths
+from .plumbing.datameta import DataMeta, checksum
+from .plumbing.download import DownloadError, download, resolve_url, user_file
+from .plumbing.errors import DataError
+from .plumbing.paths import Paths
 from .settings import Settings
 
 COLUMNS = ["user", "item", "rating", "timestamp"]

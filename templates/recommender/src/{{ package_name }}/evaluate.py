@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from . import metrics, plots
+from . import metrics
 from . import model as model_lib
-from .paths import Paths
-from .reporting import Evaluation
+from .plumbing import plots
+from .plumbing.paths import Paths
+from .plumbing.reporting import Evaluation
 from .settings import Settings
 from .train import held_out, recommend_rows
 

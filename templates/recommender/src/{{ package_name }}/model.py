@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from . import persist
+from .plumbing import persist
 
 MODEL_FILE = "recommender.joblib"
 EVAL_FILE = "evaluation.joblib"

@@ -9,9 +9,9 @@ import numpy as np
 from scipy import sparse
 
 from . import model as model_lib
-from .errors import DataError
 from .model import Recommender, top_k
-from .paths import Paths
+from .plumbing.errors import DataError
+from .plumbing.paths import Paths
 
 
 def load_model(paths: Paths) -> Recommender:

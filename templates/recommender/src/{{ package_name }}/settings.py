@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .config import DownloadSettings, ProjectSettings, StrictModel
+from .plumbing.config import DownloadSettings, ProjectSettings, StrictModel
 
 
 class ColumnSettings(StrictModel):

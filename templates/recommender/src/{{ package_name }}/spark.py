@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
 from .model import FactorModel, Index
+from .plumbing.errors import ConfigError
 from .settings import Settings
 
 

@@ -14,7 +14,7 @@ from . import metrics
 from . import model as model_lib
 from .data import load
 from .model import BiasModel, Ease, FactorModel, Index, Popularity, Recommender, top_k
-from .paths import Paths
+from .plumbing.paths import Paths
 from .settings import Settings
 from .splits import kfold, leave_last_out, random_split
 

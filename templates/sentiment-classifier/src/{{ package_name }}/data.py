@@ -18,10 +18,10 @@ from pathlib import Path
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from .datameta import DataMeta, checksum
-from .download import SAMPLE_HINT, DownloadError, download, resolve_url, user_file
-from .errors import DataError
-from .paths import Paths
+from .plumbing.datameta import DataMeta, checksum
+from .plumbing.download import SAMPLE_HINT, DownloadError, download, resolve_url, user_file
+from .plumbing.errors import DataError
+from .plumbing.paths import Paths
 from .settings import Settings
 
 SAMPLE_FILE = "reviews.csv"

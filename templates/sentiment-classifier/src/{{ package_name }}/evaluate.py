@@ -17,10 +17,10 @@ from sklearn.metrics import (
 )
 
 from . import model as model_lib
-from . import plots
 from .data import load_split
-from .paths import Paths
-from .reporting import Evaluation
+from .plumbing import plots
+from .plumbing.paths import Paths
+from .plumbing.reporting import Evaluation
 from .settings import Settings
 
 MODEL_NAMES = {

@@ -14,8 +14,8 @@ from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from . import persist
 from .features import TextCleaner
+from .plumbing import persist
 from .settings import ModelSettings
 
 MODEL_FILE = "model.joblib"

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from . import model as model_lib
-from .errors import DataError
-from .paths import Paths
+from .plumbing.errors import DataError
+from .plumbing.paths import Paths
 
 
 def predict(model: Any, texts: Sequence[str]) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .config import DownloadSettings, ProjectSettings, StrictModel
+from .plumbing.config import DownloadSettings, ProjectSettings, StrictModel
 
 NgramRange = Annotated[list[int], Field(min_length=2, max_length=2)]
 

@@ -10,7 +10,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from . import model as model_lib
 from .data import load_split
-from .paths import Paths
+from .plumbing.paths import Paths
 from .settings import Settings
 
 
