@@ -68,6 +68,19 @@ def shipped_bundle() -> Path:
     return Path(override) if override else Path(__file__).parent / "data" / "templates.bundle"
 
 
+def template_file(source: str | Path, tag: str, name: str) -> bytes | None:
+    """One file of the template source at a version, outside what Copier renders (such as
+    the table of moved files); None when that version has no such file."""
+    with tempfile.TemporaryDirectory(prefix="mlscaffold-source-") as tmp:
+        repo = Path(tmp)
+        git.run("init", "--quiet", "--bare", str(repo))
+        location = str(Path(source).expanduser())
+        git.run("fetch", "--quiet", "--no-tags", location, f"refs/tags/{tag}", cwd=repo)
+        if not git.succeeds("cat-file", "-e", f"FETCH_HEAD:{name}", cwd=repo):
+            return None
+        return git.run_bytes("cat-file", "blob", f"FETCH_HEAD:{name}", cwd=repo)
+
+
 def user_bundle() -> Path:
     return Path(USER_SOURCE).expanduser()
 

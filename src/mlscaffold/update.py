@@ -18,6 +18,9 @@ Two things Copier gets wrong are put right in the rehearsal:
 - renamed files (`git mv` in the history): the template's change to the old name was
   silently dropped. Now it is reported, with the change saved beside the new name as a patch
   (NEW.rej, `git apply`-able), and the old name is not re-created.
+- files the template moved (its `_moves.yml`, see moves.py): Copier deleted the old file
+  and wrote the new one, so an edit stayed behind in the old file. Now the edit is merged
+  into the new path, or is a conflict there.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlscaffold import engine, git, journal, locking, source
+from mlscaffold import engine, git, journal, locking, moves, source
 from mlscaffold.check import Progress, template_source
 from mlscaffold.errors import DirtyRepositoryError, NotAProjectError, UsageError
 from mlscaffold.project import Project, load
@@ -44,6 +47,7 @@ class UpdateResult:
     conflicts: list[str] = field(default_factory=list)
     kept_removed: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (template's name, user's)
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (old, new): edits carried
     binary_conflicts: list[str] = field(default_factory=list)  # also in `conflicts`
     uncommitted: list[str] = field(default_factory=list)  # left out of a --pretend rehearsal
     pretend: bool = False
@@ -71,6 +75,7 @@ class UpdateResult:
             "conflicts": self.conflicts,
             "kept_removed": self.kept_removed,
             "renamed": [{"from": old, "to": new} for old, new in self.renamed],
+            "moved": [{"from": old, "to": new} for old, new in self.moved],
             "binary_conflicts": self.binary_conflicts,
             "uncommitted": self.uncommitted,
             "pretend": self.pretend,
@@ -78,15 +83,16 @@ class UpdateResult:
         }
 
 
-def _keep_edited_removals(project: Project, src: str) -> list[str]:
+def _keep_edited_removals(project: Project, src: str) -> tuple[list[str], dict[str, bytes]]:
     """Copier deletes a file the new template dropped even if the user edited it: undo that.
 
     Only files whose committed content differs from what the old template generated are
-    restored; untouched ones stay deleted, as the template intends.
+    restored; untouched ones stay deleted, as the template intends. Also returns the
+    deleted files as the old template generated them.
     """
     deleted = git.deleted_files(project.root)
     if not deleted:
-        return []
+        return [], {}
     pristine = engine.render_files(
         src, project.answers, project.commit, deleted, folder=project.root.name
     )
@@ -95,7 +101,7 @@ def _keep_edited_removals(project: Project, src: str) -> list[str]:
         if pristine.get(name) != git.head_content(project.root, name):
             git.restore_from_head(project.root, name)
             kept.append(name)
-    return kept
+    return kept, pristine
 
 
 def _refuse_not_a_repository(project: Project) -> None:
@@ -234,7 +240,12 @@ def _apply(
     questions = engine.update(root, data, target, conflict)
     engine.refuse_unknown_questions(data, questions)  # a misspelt -d must not pass silently
     result = UpdateResult(root, project.version, str(target))
-    result.kept_removed = _keep_edited_removals(project, src)
+    kept, removed = _keep_edited_removals(project, src)
+    package = str(project.answers.get("package_name", ""))
+    table = moves.table(src, project.template_version, target, package) if kept else {}
+    result.moved = moves.carry(root, table, kept, removed, conflict)
+    carried = {old for old, _ in result.moved}
+    result.kept_removed = [name for name in kept if name not in carried]
     binary = [name for name in git.binary_changes(root) if (root / name).is_file()]
     in_head = git.tracked_files(root)
     moved = {

@@ -112,6 +112,12 @@ def update(
             f"kept them:\n{listing}",
             err=True,
         )
+    if result.moved:
+        listing = "\n".join(f"  {old} → {new}" for old, new in result.moved)
+        click.echo(
+            f"the template moved {len(result.moved)} file(s) you had edited; "
+            f"your edits moved with them:\n{listing}"
+        )
     if result.renamed:
         listing = "\n".join(
             f"  {old} → {new}"
