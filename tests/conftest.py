@@ -44,6 +44,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for var in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+    # `mlscaffold new` runs `uv lock` (the package index) unless told not to: only the tests
+    # of locking (tests/test_installs.py) lock
+    monkeypatch.setenv("MLSCAFFOLD_NO_LOCK", "1")
     return home
 
 

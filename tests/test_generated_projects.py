@@ -118,11 +118,38 @@ def test_workflows_pass_actionlint(tmp_path: Path, variant: tuple[str, dict]) ->
     reason="installs from PyPI: set MLSCAFFOLD_INSTALL_TEST=1 (CI does)",
 )
 def test_make_install_then_pipeline(tmp_path: Path) -> None:
-    root = _new(tmp_path)
+    """What a user runs: `new` locks (uv lock, the real index) and commits uv.lock, `make
+    install` syncs from it with uv (--locked: the lock still matches pyproject.toml), then
+    the pipeline on the sample."""
+    from mlscaffold import uvlock
+    from mlscaffold.generate import NewRequest, generate
+
+    root = tmp_path / "project"
+    result = generate(
+        NewRequest(
+            kind="sentiment-classifier",
+            dest=root,
+            defaults=True,
+            data={"package_name": "generated"},
+            lock=True,
+        )
+    )
+    assert result.locked and result.committed, result.notes
+    assert "uv.lock" in _run(["git", "ls-files"], root).stdout.split()
+    uv = uvlock.uv_binary()
+    assert uv, "uv is a dependency of mlscaffold"
+    path = f"{os.path.dirname(uv)}{os.pathsep}{os.environ['PATH']}"
     done = subprocess.run(
-        ["make", "install"], cwd=root, capture_output=True, text=True, timeout=900
+        ["make", "install"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PATH": path},
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "install: uv sync --locked --extra dev --extra serve into .venv" in done.stdout
+    assert _run(["git", "status", "--porcelain"], root).stdout == ""  # the lock is unchanged
     venv_python = root / ".venv" / "bin" / "python"
     done = subprocess.run(
         ["make", "lint", "all", "SAMPLE=1"], cwd=root, capture_output=True, text=True, timeout=600

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlscaffold import catalog, engine, git, source, staging
+from mlscaffold import catalog, engine, git, source, staging, uvlock
 from mlscaffold.errors import DestinationNotEmptyError, InvalidAnswerError, MlscaffoldError
 
 Progress = Callable[[str], None]
@@ -29,6 +29,9 @@ class NewRequest:
     version: str | None = None
     git: bool = True
     force: bool = False
+    # run `uv lock` before the first commit (needs the package index); the CLI asks for it,
+    # batch callers (cohort, grading) do not: one resolution per repository would be slow
+    lock: bool = False
     # files to add before the first commit (cohort mode: the grading workflow and rubric)
     add_files: Callable[[Path], None] | None = None
 
@@ -40,6 +43,7 @@ class NewResult:
     files: int
     committed: bool
     notes: list[str] = field(default_factory=list)  # what the user should know (and fix)
+    locked: bool = False  # uv.lock written
 
 
 def _check_destination(dest: Path, force: bool) -> None:
@@ -128,6 +132,19 @@ def _check_paths(kind: str, answers: dict[str, Any], dest: Path) -> None:
             )
 
 
+def _lock(target: Path, answers: dict[str, Any], notes: list[str], progress: Progress) -> bool:
+    """uv.lock for the first commit; where it cannot be had, a note and no file."""
+    progress("locking dependencies with uv (uv.lock)...")
+    why = uvlock.lock(target, str(answers.get("python_version", "")))
+    if why is None:
+        return True
+    notes.append(
+        f"no uv.lock ({why}): run make lock in the project once the package index is "
+        "reachable, and commit uv.lock (make install works without it, unlocked)"
+    )
+    return False
+
+
 def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> NewResult:
     catalog.get(request.kind)
     engine.refuse_foreign_answers(request.data, request.kind)  # before anything is written
@@ -161,6 +178,7 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
             notes = _author_notes(answers, identity=_has_identity(dest.parent))
             if request.add_files:
                 request.add_files(target)
+            locked = request.lock and _lock(target, answers, notes, progress)
             files = sum(1 for p in target.rglob("*") if p.is_file())
             committed = request.git and not git.is_repository_root(dest)
             if committed:
@@ -178,4 +196,11 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
             for folder in created:
                 with contextlib.suppress(OSError):
                     folder.rmdir()
-    return NewResult(dest=dest, version=str(version), files=files, committed=committed, notes=notes)
+    return NewResult(
+        dest=dest,
+        version=str(version),
+        files=files,
+        committed=committed,
+        notes=notes,
+        locked=locked,
+    )

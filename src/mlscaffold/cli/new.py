@@ -49,6 +49,12 @@ kind's own: see 'mlscaffold list --json'). Without a terminal, questions take th
     "--vcs-ref", "version", metavar="VERSION", help="Template version to use (default: newest)."
 )
 @click.option(
+    "--no-lock",
+    is_flag=True,
+    envvar="MLSCAFFOLD_NO_LOCK",
+    help="Do not run uv lock (offline, scripts); make lock writes uv.lock later.",
+)
+@click.option(
     "--force", is_flag=True, help="Write into DEST even if it is not empty (overwrites same names)."
 )
 @handle_errors
@@ -60,6 +66,7 @@ def new(
     defaults: bool,
     no_git: bool,
     version: str | None,
+    no_lock: bool,
     force: bool,
 ) -> None:
     """Generate a new project of KIND in folder DEST."""
@@ -80,10 +87,13 @@ def new(
             version=version,
             git=not no_git,
             force=force,
+            lock=not no_lock,
         ),
         progress=say,
     )
     done = f"generated {result.files} files from template {result.version}"
+    if result.locked:
+        done += ", dependencies locked (uv.lock)"
     if result.committed:
         done += ", git repository initialised, first commit made"
     click.secho(f"✓ {done}", fg="green")

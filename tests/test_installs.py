@@ -1,0 +1,201 @@
+"""Locked installs: `new` writes and commits uv.lock, `make install` uses uv (or says why not).
+
+Fast: uv and the project's python are faked where the real ones would need the package index;
+the real `uv lock` + `make install` + pipeline is tests/test_generated_projects.py's
+test_make_install_then_pipeline (MLSCAFFOLD_INSTALL_TEST=1). These generate from templates/ as
+they are now (cut into a bundle for the session), not from the shipped bundle.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import TEMPLATES, release, run_cli
+
+from mlscaffold import source
+from mlscaffold.generate import NewRequest, generate
+
+# a PATH with make, git and sh but no uv (nor the test environment's python)
+BARE_PATH = "/usr/bin:/bin"
+tomllib = pytest.importorskip("tomllib")
+
+
+@pytest.fixture(scope="session")
+def current_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    bundle = tmp_path_factory.mktemp("bundle") / "templates.bundle"
+    shutil.copyfile(source.shipped_bundle(), bundle)
+    release.release(release.package_version(), replace=True, bundle=bundle, templates=TEMPLATES)
+    return bundle
+
+
+@pytest.fixture(autouse=True)
+def templates_now(
+    isolated_home: Path, current_bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    monkeypatch.setenv(source.SHIPPED_ENV, str(current_bundle))
+    monkeypatch.delenv("MLSCAFFOLD_NO_LOCK")  # these tests are about locking
+    yield current_bundle
+
+
+def _script(path: Path, body: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def _fake_uv(folder: Path, log: Path, lock_exit: int = 0) -> Path:
+    """A uv that logs its arguments; `uv lock` writes a lock (or fails like uv offline)."""
+    fail = 'echo "error: Failed to fetch: https://pypi.org/simple/numpy/" >&2; exit 2'
+    _script(
+        folder / "uv",
+        f'echo "$@" >> "{log}"\n'
+        'if [ "$1" = "--version" ]; then echo "uv 0.99.0 (fake)"; exit 0; fi\n'
+        'if [ "$1" = "lock" ]; then '
+        + (fail if lock_exit else "echo 'version = 1' > uv.lock")
+        + "; fi\n"
+        f'if [ "$1" = "sync" ]; then exit {lock_exit}; fi\n',
+    )
+    return folder
+
+
+def _tracked(root: Path) -> list[str]:
+    done = subprocess.run(["git", "ls-files"], cwd=root, capture_output=True, text=True)
+    return done.stdout.split()
+
+
+def test_new_locks_before_the_first_commit_and_no_lock_skips_it(tmp_path: Path) -> None:
+    log = tmp_path / "uv.log"
+    fake = _fake_uv(tmp_path / "bin", log)
+    env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    done = run_cli("new", "sentiment-classifier", str(tmp_path / "p"), "--defaults", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "locking dependencies with uv" in done.stderr + done.stdout
+    assert "dependencies locked (uv.lock)" in done.stdout
+    assert "uv.lock" in _tracked(tmp_path / "p")  # in the first commit, not left beside it
+    assert log.read_text().startswith("lock")
+
+    log.unlink()
+    done = run_cli(
+        "new", "sentiment-classifier", str(tmp_path / "q"), "--defaults", "--no-lock", env=env
+    )
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "q" / "uv.lock").exists() and not log.exists()
+    assert "uv.lock" not in done.stdout
+
+
+def test_offline_generation_succeeds_without_a_lock_and_says_how_to_add_it(
+    tmp_path: Path,
+) -> None:
+    """The real uv with the network off: no uv.lock, one note with `make lock`, nothing
+    half-made (no staging folder, the project committed)."""
+    env = {"UV_OFFLINE": "1", "UV_CACHE_DIR": str(tmp_path / "empty-cache")}
+    done = run_cli("new", "recommender", str(tmp_path / "p"), "--defaults", env=env)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "p" / "uv.lock").exists()
+    notes = [line for line in done.stderr.splitlines() if line.startswith("note: no uv.lock")]
+    assert len(notes) == 1 and "make lock" in notes[0], done.stderr
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging
+    assert "Makefile" in _tracked(tmp_path / "p")
+
+
+def test_a_failing_uv_leaves_no_lock_and_generation_succeeds(tmp_path: Path) -> None:
+    log = tmp_path / "uv.log"
+    fake = _fake_uv(tmp_path / "bin", log, lock_exit=2)
+    env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    done = run_cli("new", "kaggle-entry", str(tmp_path / "p"), "--defaults", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "note: no uv.lock (Failed to fetch: https://pypi.org/simple/numpy/)" in done.stderr
+    assert not (tmp_path / "p" / "uv.lock").exists()
+
+
+def _project(tmp_path: Path, kind: str) -> Path:
+    root = tmp_path / "p"
+    generate(NewRequest(kind=kind, dest=root, defaults=True, git=False))
+    return root
+
+
+def _make_install(root: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "install", *(f"{k}={v}" for k, v in env.items() if k.isupper() and k != "PATH")],
+        cwd=root,
+        env={**os.environ, "PATH": env.get("PATH", BARE_PATH)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.skipif(not shutil.which("make", path=BARE_PATH), reason="needs make in /usr/bin")
+def test_make_install_bootstraps_uv_and_falls_back_to_pip(tmp_path: Path) -> None:
+    """No uv on PATH: uv is installed into .venv/.uv with pip and syncs --locked from
+    uv.lock; where that pip install fails, plain pip installs the project. The project's
+    python is a fake that logs what it is asked."""
+    assert not shutil.which("uv", path=BARE_PATH), "this machine has uv in /usr/bin"
+    root = _project(tmp_path, "sentiment-classifier")
+    log = tmp_path / "python.log"
+    python = _script(
+        root / ".venv" / "bin" / "python",
+        f'echo "$@" >> "{log}"\n'
+        'case "$*" in *--target*) [ -n "$BOOTSTRAP_FAILS" ] && exit 1;;\nesac\n'
+        'case "$*" in *--target*) mkdir -p .venv/.uv/bin && '
+        f'cp "{tmp_path}/bin/uv" .venv/.uv/bin/uv;; esac\n',
+    )
+    uv_log = tmp_path / "uv.log"
+    _fake_uv(tmp_path / "bin", uv_log)
+    (root / "uv.lock").write_text("version = 1\n")
+
+    done = _make_install(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "install: uv is not on PATH: installing it into .venv/.uv with pip" in done.stdout
+    assert "-m pip install --quiet --disable-pip-version-check --target .venv/.uv uv" in (
+        log.read_text()
+    )
+    assert "sync --locked --extra dev --extra serve" in uv_log.read_text()
+    assert "install: uv sync --locked --extra dev --extra serve into .venv (uv 0.99.0)" in (
+        done.stdout
+    )
+    done = _make_install(root)  # the bootstrapped uv is reused, not installed again
+    assert "not on PATH" not in done.stdout and log.read_text().count("--target") == 1
+
+    shutil.rmtree(root / ".venv" / ".uv")
+    log.unlink()
+    done = subprocess.run(
+        ["make", "install"],
+        cwd=root,
+        env={**os.environ, "PATH": BARE_PATH, "BOOTSTRAP_FAILS": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "install: uv could not be installed: falling back to pip" in done.stdout
+    assert log.read_text().splitlines()[-1] == "-m pip install -e .[dev,serve]"
+    assert python.is_file()
+
+
+@pytest.mark.skipif(not shutil.which("make", path=BARE_PATH), reason="needs make in /usr/bin")
+def test_image_install_names_torch_index_when_pytorch_is_unreachable(tmp_path: Path) -> None:
+    root = _project(tmp_path, "image-classifier")
+    meta = tomllib.loads((root / "pyproject.toml").read_text())
+    assert meta["tool"]["uv"]["sources"]["torch"] == {"index": "pytorch-cpu"}
+    index = meta["tool"]["uv"]["index"][0]
+    assert index["url"] == "https://download.pytorch.org/whl/cpu" and index["explicit"]
+    uv_log = tmp_path / "uv.log"
+    fake = _fake_uv(tmp_path / "bin", uv_log, lock_exit=1)
+    path = f"{fake}{os.pathsep}{BARE_PATH}"
+    done = _make_install(root, PATH=path, TORCH_INDEX="http://127.0.0.1:9/whl/cpu")
+    assert done.returncode != 0
+    errors = [line for line in done.stderr.splitlines() if "TORCH_INDEX" in line]
+    assert errors == [
+        "error: PyTorch's wheel index http://127.0.0.1:9/whl/cpu cannot be reached from here: "
+        "make install TORCH_INDEX=<a mirror of it>"
+    ], done.stderr
+    assert "sync --index pytorch-cpu=http://127.0.0.1:9/whl/cpu --extra dev" in (uv_log.read_text())
+    assert "uv.lock is resolved again against it" in done.stdout
