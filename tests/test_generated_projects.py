@@ -105,12 +105,19 @@ def test_workflows_pass_actionlint(tmp_path: Path, variant: tuple[str, dict]) ->
     kind, answers = variant
     for index, extra in enumerate([{}, {"python_version": "3.13", "github_user": "octocat"}]):
         root = _new(tmp_path / str(index), kind, **answers, **extra)
-        workflow = root / ".github" / "workflows" / "ci.yml"
+        workflows = sorted((root / ".github" / "workflows").glob("*.yml"))
+        assert [w.name for w in workflows] == ["ci.yml", "space.yml"]
         done = subprocess.run(
-            [actionlint, "-no-color", str(workflow)], capture_output=True, text=True, cwd=root
+            [actionlint, "-no-color", *map(str, workflows)],
+            capture_output=True,
+            text=True,
+            cwd=root,
         )
         assert done.returncode == 0, done.stdout + done.stderr
-        assert "make all SAMPLE=1" in workflow.read_text()
+        assert "make all SAMPLE=1" in workflows[0].read_text()
+        space = workflows[1].read_text()
+        owner = "'octocat'" if extra else "github.repository_owner"  # hf_user: github_user
+        assert f"format('{{0}}/{{1}}', {owner}, 'generated')" in space and "make space" in space
 
 
 @pytest.mark.skipif(

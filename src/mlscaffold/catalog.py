@@ -23,6 +23,7 @@ SHARED_ANSWERS: tuple[str, ...] = (
     "author_email",
     "github_user",
     "repository_name",
+    "hf_user",
     "license",
     "python_version",
 )
@@ -61,6 +62,11 @@ SHARED_RESERVED: tuple[str, ...] = (
     "multipart",
     "python_multipart",
     "httpx",
+    # the demo extra (`make demo`, `make space`) and the screenshot's browser driver
+    "gradio",
+    "gradio_client",
+    "huggingface_hub",
+    "selenium",
 )
 
 

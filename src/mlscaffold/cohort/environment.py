@@ -26,8 +26,8 @@ except ImportError:  # Windows: one builder at a time there
     fcntl = None  # type: ignore[assignment]
 
 # optional groups a generated project's tests exercise (MLflow logging, Optuna, PySpark, the
-# FastAPI server)
-TESTED_GROUPS = ("dev", "mlflow", "search", "spark", "serve")
+# FastAPI server, the Gradio demo)
+TESTED_GROUPS = ("dev", "mlflow", "search", "spark", "serve", "demo")
 CACHE_ENV = "MLSCAFFOLD_ENV_CACHE"
 
 

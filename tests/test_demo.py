@@ -1,0 +1,227 @@
+"""Every kind's live demo in a real browser, and its Space run from a copied folder.
+
+Per kind (a row of the catalogue; heavy kinds where MLSCAFFOLD_FULL_MATRIX=1): generate,
+train on the sample in an environment built from the project's own dependencies (the demo
+extra included), start `python -m <pkg> demo` on a free 127.0.0.1 port, open it in headless
+Chromium (Selenium with the system's chromedriver: Debian's chromium-driver; nothing is
+downloaded), click the first example and Predict, and read the answer from the page: it must
+be what the API's handler answers for that example. The page must carry the sample banner,
+log no console error and request nothing outside 127.0.0.1 (no CDN: it works offline). A
+screenshot per kind goes to $MLSCAFFOLD_SCREENSHOTS (default: the test's tmp folder). Then
+`make space`'s folder, copied elsewhere, runs its app.py and answers a gradio_client call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from conftest import new_project
+from project_envs import env_python
+
+from mlscaffold import catalog
+
+pytestmark = pytest.mark.slow
+
+PACKAGE = "generated"
+# the first example of the demo's first tab (a table cell, or a button for one input)
+FIRST_EXAMPLE = "#examples-0 tbody tr td, #examples-0 button"
+# true once the first input holds a value (an example's values arrive from the server)
+FILLED = """const field = document.getElementById("input-0-0");
+return !!field && (!!field.querySelector("img") || [...field.querySelectorAll("textarea, input")]
+    .some((element) => element.type !== "file" && element.value !== ""));"""
+# What the page's first tab must show for its first example: the API's own handler on it
+EXPECTED = """
+import sys
+from pathlib import Path
+from typing import Any
+
+from generated import steps
+from generated.plumbing.paths import Paths
+from generated.plumbing.pipeline import settings
+
+paths = Paths(Path.cwd())
+config = settings(paths)
+model = steps.SERVICE.load(paths, config)
+tab = steps.DEMO.tabs[0]
+route = next(route for route in steps.SERVICE.routes if route.path == tab.route)
+example = tab.examples(paths, model)[0]
+request = route.request.model_validate(tab.request(model, *example))
+print(tab.summary(route.handle(model, request, config)))
+if len(sys.argv) > 1:  # and the same through gradio_client from the app at argv[1]
+    from gradio_client import Client, handle_file
+
+    values = [handle_file(v) if isinstance(v, str) and Path(v).is_file() else v for v in example]
+    api_name = "/" + tab.route.strip("/").replace("/", "_")
+    print(Client(sys.argv[1], verbose=False).predict(*values, api_name=api_name)[-1])
+"""
+
+
+def _kinds() -> list:
+    rows = []
+    for kind in catalog.available():
+        marks = [pytest.mark.heavy] if kind.heavy else []
+        if kind.heavy and not os.environ.get("MLSCAFFOLD_FULL_MATRIX"):
+            marks.append(pytest.mark.skip(reason="heavy kind: set MLSCAFFOLD_FULL_MATRIX=1"))
+        rows.append(pytest.param(kind.name, marks=marks, id=kind.name))
+    return rows
+
+
+def _browser_or_skip() -> tuple[str, str]:
+    pytest.importorskip("selenium", reason="selenium is in the test extra")
+    driver = shutil.which("chromedriver")
+    browser = next(
+        (found for name in ("chromium", "chromium-browser") if (found := shutil.which(name))), None
+    )
+    if not driver or not browser:
+        pytest.skip("no headless browser: apt-get install chromium chromium-driver (.ci/run does)")
+    return browser, driver
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _run(args: list[str], cwd: Path, timeout: int = 600) -> str:
+    env = {**os.environ, "PYTHONPATH": str(cwd / "src"), "GRADIO_ANALYTICS_ENABLED": "False"}
+    done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+def _serving(args: list[str], cwd: Path, port: int, env: dict[str, str]) -> Iterator[str]:
+    """The app started by `args`, once it answers on http://127.0.0.1:port/; stopped after."""
+    log = cwd.parent / f"server-{port}.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(args, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=out)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, "the app did not start:\n" + log.read_text()[-3000:]
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _chromium(browser: str, driver: str) -> Any:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.add_argument("--window-size=1280,1100")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
+def _requested(driver: Any) -> set[str]:
+    """Every URL the page asked for (HTTP and WebSocket), from Chromium's network log."""
+    urls = set()
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
+        if message["method"] == "Network.requestWillBeSent":
+            urls.add(params["request"]["url"])
+        elif message["method"] == "Network.webSocketCreated":
+            urls.add(params["url"])
+    return urls
+
+
+@pytest.mark.parametrize("kind", _kinds())
+def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None:
+    browser, driver_path = _browser_or_skip()
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    screens = Path(os.environ.get("MLSCAFFOLD_SCREENSHOTS") or tmp_path / "screens")
+    screens.mkdir(parents=True, exist_ok=True)
+    root = new_project(tmp_path / "project", kind, package_name=PACKAGE)
+    python = str(env_python(root))
+    trained = time.monotonic()
+    overrides = _run(
+        [python, "-c", "import sys; sys.path.insert(0, 'tests'); import conftest as c; "
+         "print(' '.join(c.TEST_OVERRIDES))"],
+        root,
+    ).split()  # fmt: skip
+    _run([python, "-m", PACKAGE, "all", "--sample", *overrides], root)
+    expected = _run([python, "-c", EXPECTED], root).strip()
+    assert expected
+    trained = time.monotonic() - trained
+
+    started = time.monotonic()
+    port = _free_port()
+    demo = [python, "-m", PACKAGE, "demo", "--port", str(port), *overrides]
+    env = {"PYTHONPATH": str(root / "src"), "GRADIO_ANALYTICS_ENABLED": "False"}
+    driver = _chromium(browser, driver_path)
+    try:
+        for url in _serving(demo, root, port, env):
+            driver.get(url)
+            wait = WebDriverWait(driver, 60)
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, FIRST_EXAMPLE))
+            banner = driver.find_element(By.ID, "sample-banner").text
+            assert "Trained on the" in banner, banner
+            assert "baseline" in driver.find_element(By.ID, "model-info").text
+            driver.find_element(By.CSS_SELECTOR, FIRST_EXAMPLE).click()
+            wait.until(lambda d: d.execute_script(FILLED))
+            driver.find_element(By.ID, "submit-0").click()
+            wait.until(lambda d: d.find_element(By.ID, "summary-0").text.strip())
+            shown = driver.find_element(By.ID, "summary-0").text.strip()
+            driver.save_screenshot(str(screens / f"{kind}.png"))
+            assert shown == expected, (shown, expected)
+            errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+            assert not errors, errors
+            outside = {
+                u for u in _requested(driver)
+                if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+                and urlsplit(u).hostname != "127.0.0.1"
+            }  # fmt: skip
+            assert not outside, f"the page needs the internet: {sorted(outside)}"
+    finally:
+        driver.quit()
+    browser_seconds = time.monotonic() - started
+    space_started = time.monotonic()
+
+    # make space: the folder, copied elsewhere, runs as the Space does (python app.py)
+    _run([python, "-m", PACKAGE, "space"], root)
+    header = (root / "space" / "README.md").read_text(encoding="utf-8").split("---")[1]
+    assert "\nsdk: gradio\n" in header and "\napp_file: app.py\n" in header, header
+    copy = tmp_path / "elsewhere" / "space"
+    shutil.copytree(root / "space", copy)
+    port = _free_port()
+    env = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+    env["PYTHONPATH"] = ""  # nothing from the project: only the folder itself
+    for url in _serving([python, "app.py"], copy, port, env):
+        direct, through_client = _run([python, "-c", EXPECTED, url], copy).strip().splitlines()
+        assert direct == expected and through_client == expected, (direct, through_client)
+    seconds = f"train {trained:.1f} s, browser {browser_seconds:.1f} s"
+    seconds += f", space {time.monotonic() - space_started:.1f} s"
+    print(f"{kind}: {seconds}", file=sys.stderr)
