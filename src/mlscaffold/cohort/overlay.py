@@ -47,6 +47,7 @@ MAX_TOTAL = 50 * 1024 * 1024
 SHARED_MODULES = (
     "__init__",
     "__main__",
+    "demo",
     "serve",
 )
 # the plumbing/ subpackage's modules: at the top of the package before template 0.4.0, where
