@@ -78,8 +78,58 @@ def python_for(
     return python
 
 
+# pip's settings that decide where packages come from, as uv's options of the same meaning
+_PIP_TO_UV = {
+    "index-url": "--index-url",
+    "extra-index-url": "--extra-index-url",
+    "find-links": "--find-links",
+    "constraint": "--constraint",
+}
+
+
+def _pip_sources() -> list[str]:
+    """pip's configuration (pip.conf, PIP_* variables) as uv options, so that uv installs
+    from the same indexes, links and constraints as pip would on this machine."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True
+    )
+    pairs: dict[tuple[str, str], None] = {}  # in order, once (pip.conf and PIP_* repeat)
+    for line in done.stdout.splitlines():
+        key, _, value = line.partition("=")
+        flag = _PIP_TO_UV.get(key.rsplit(".", 1)[-1])
+        for item in value.strip().strip("'\"").split() if flag else []:
+            pairs[(flag, item)] = None
+    return [part for pair in pairs for part in pair]
+
+
+def _build_with_uv(env: Path, python: Path, wanted: list[str]) -> bool:
+    """uv builds the environment several times faster than pip; False where it cannot."""
+    from mlscaffold.uvlock import uv_binary
+
+    uv = uv_binary()
+    if uv is None:
+        return False
+    quiet = {"capture_output": True, "text": True, "timeout": 1800}
+    made = subprocess.run(
+        [uv, "venv", "--seed", "--quiet", "--python", sys.executable, str(env)], **quiet
+    )
+    # pip's resolution: the best version across every index, not the first index's
+    install = [uv, "pip", "install", "--quiet", "--python", str(python)]
+    sources = [*_pip_sources(), "--index-strategy", "unsafe-best-match"]
+    if (
+        made.returncode == 0
+        and subprocess.run([*install, *sources, *wanted], **quiet).returncode == 0
+    ):
+        return True
+    shutil.rmtree(env, ignore_errors=True)
+    return False
+
+
 def _build(env: Path, python: Path, wanted: list[str]) -> None:
     shutil.rmtree(env, ignore_errors=True)
+    if _build_with_uv(env, python, wanted):
+        (env / ".ready").write_text("\n".join(wanted) + "\n")
+        return
     subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
     done = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
