@@ -13,6 +13,7 @@ screenshot per kind goes to $MLSCAFFOLD_SCREENSHOTS (default: the test's tmp fol
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import shutil
@@ -37,13 +38,18 @@ pytestmark = pytest.mark.slow
 PACKAGE = "generated"
 # the first example of the demo's first tab (a table cell, or a button for one input)
 FIRST_EXAMPLE = "#examples-0 tbody tr td, #examples-0 button"
-# true once the first input holds a value (an example's values arrive from the server)
-FILLED = """const field = document.getElementById("input-0-0");
-return !!field && (!!field.querySelector("img") || [...field.querySelectorAll("textarea, input")]
-    .some((element) => element.type !== "file" && element.value !== ""));"""
+# what the first tab's inputs hold (values, images): an example's values arrive from the
+# server after its click, so Predict waits for this to change
+INPUTS = """const fields = [...document.querySelectorAll('[id^="input-0-"]')];
+return JSON.stringify(fields.map((field) => [
+    [...field.querySelectorAll("img")].map((image) => image.src).join(" "),
+    ...[...field.querySelectorAll("textarea, input")]
+        .filter((element) => element.type !== "file").map((element) => element.value),
+]));"""
 # What the page's first tab must show for its first example: the API's own handler on it
+# (printed with the example's values, as JSON)
 EXPECTED = """
-import sys
+import json
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +64,20 @@ tab = steps.DEMO.tabs[0]
 route = next(route for route in steps.SERVICE.routes if route.path == tab.route)
 example = tab.examples(paths, model)[0]
 request = route.request.model_validate(tab.request(model, *example))
-print(tab.summary(route.handle(model, request, config)))
-if len(sys.argv) > 1:  # and the same through gradio_client from the app at argv[1]
-    from gradio_client import Client, handle_file
+print(json.dumps([tab.summary(route.handle(model, request, config)), tab.route, example]))
+"""
+# The same example through gradio_client from the app at argv[1]: the summary it shows
+CLIENT = """
+import json
+import sys
+from pathlib import Path
 
-    values = [handle_file(v) if isinstance(v, str) and Path(v).is_file() else v for v in example]
-    api_name = "/" + tab.route.strip("/").replace("/", "_")
-    print(Client(sys.argv[1], verbose=False).predict(*values, api_name=api_name)[-1])
+from gradio_client import Client, handle_file
+
+route, example = json.loads(sys.argv[2])
+values = [handle_file(v) if isinstance(v, str) and Path(v).is_file() else v for v in example]
+api_name = "/" + route.strip("/").replace("/", "_")
+print(Client(sys.argv[1], verbose=False).predict(*values, api_name=api_name)[-1])
 """
 
 
@@ -87,6 +100,15 @@ def _browser_or_skip() -> tuple[str, str]:
     if not driver or not browser:
         pytest.skip("no headless browser: apt-get install chromium chromium-driver (.ci/run does)")
     return browser, driver
+
+
+def _test_overrides(root: Path) -> list[str]:
+    """The project's TEST_OVERRIDES (tests/conftest.py): its quick training settings."""
+    tree = ast.parse((root / "tests" / "conftest.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "TEST_OVERRIDES":
+            return list(ast.literal_eval(node.value))
+    raise AssertionError("no TEST_OVERRIDES in the project's tests/conftest.py")
 
 
 def _free_port() -> int:
@@ -167,13 +189,9 @@ def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None
     root = new_project(tmp_path / "project", kind, package_name=PACKAGE)
     python = str(env_python(root))
     trained = time.monotonic()
-    overrides = _run(
-        [python, "-c", "import sys; sys.path.insert(0, 'tests'); import conftest as c; "
-         "print(' '.join(c.TEST_OVERRIDES))"],
-        root,
-    ).split()  # fmt: skip
+    overrides = _test_overrides(root)
     _run([python, "-m", PACKAGE, "all", "--sample", *overrides], root)
-    expected = _run([python, "-c", EXPECTED], root).strip()
+    expected, route, example = json.loads(_run([python, "-c", EXPECTED], root))
     assert expected
     trained = time.monotonic() - trained
 
@@ -190,8 +208,9 @@ def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None
             banner = driver.find_element(By.ID, "sample-banner").text
             assert "Trained on the" in banner, banner
             assert "baseline" in driver.find_element(By.ID, "model-info").text
+            before = driver.execute_script(INPUTS)
             driver.find_element(By.CSS_SELECTOR, FIRST_EXAMPLE).click()
-            wait.until(lambda d: d.execute_script(FILLED))
+            wait.until(lambda d, before=before: d.execute_script(INPUTS) != before)
             driver.find_element(By.ID, "submit-0").click()
             wait.until(lambda d: d.find_element(By.ID, "summary-0").text.strip())
             shown = driver.find_element(By.ID, "summary-0").text.strip()
@@ -220,8 +239,8 @@ def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None
     env = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
     env["PYTHONPATH"] = ""  # nothing from the project: only the folder itself
     for url in _serving([python, "app.py"], copy, port, env):
-        direct, through_client = _run([python, "-c", EXPECTED, url], copy).strip().splitlines()
-        assert direct == expected and through_client == expected, (direct, through_client)
+        answer = _run([python, "-c", CLIENT, url, json.dumps([route, example])], copy).strip()
+        assert answer == expected, (answer, expected)
     seconds = f"train {trained:.1f} s, browser {browser_seconds:.1f} s"
     seconds += f", space {time.monotonic() - space_started:.1f} s"
     print(f"{kind}: {seconds}", file=sys.stderr)
