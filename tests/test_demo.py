@@ -124,12 +124,14 @@ def _run(args: list[str], cwd: Path, timeout: int = 600) -> str:
     return done.stdout
 
 
-def _serving(args: list[str], cwd: Path, port: int, env: dict[str, str]) -> Iterator[str]:
-    """The app started by `args`, once it answers on http://127.0.0.1:port/; stopped after."""
+def _serving(
+    args: list[str], cwd: Path, port: int, env: dict[str, str], host: str = "127.0.0.1"
+) -> Iterator[str]:
+    """The app started by `args`, once it answers on http://host:port/; stopped after."""
     log = cwd.parent / f"server-{port}.log"
     with log.open("w") as out:
         process = subprocess.Popen(args, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}/"
+    url = f"http://{host}:{port}/"
     try:
         deadline = time.monotonic() + 120
         while True:
@@ -236,9 +238,10 @@ def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None
     copy = tmp_path / "elsewhere" / "space"
     shutil.copytree(root / "space", copy)
     port = _free_port()
-    env = {"GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port)}
+    # where Spaces says (GRADIO_SERVER_NAME; 0.0.0.0 there): another loopback address here
+    env = {"GRADIO_SERVER_NAME": "127.0.0.2", "GRADIO_SERVER_PORT": str(port)}
     env["PYTHONPATH"] = ""  # nothing from the project: only the folder itself
-    for url in _serving([python, "app.py"], copy, port, env):
+    for url in _serving([python, "app.py"], copy, port, env, host="127.0.0.2"):
         answer = _run([python, "-c", CLIENT, url, json.dumps([route, example])], copy).strip()
         assert answer == expected, (answer, expected)
     seconds = f"train {trained:.1f} s, browser {browser_seconds:.1f} s"
