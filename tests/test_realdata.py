@@ -180,6 +180,20 @@ pd.DataFrame({"patient": test["patient"], "progression": 150.0}).to_csv(
 )
 """
 
+PLAIN_GB_CV = """
+from pathlib import Path
+import yaml
+from sklearn.ensemble import HistGradientBoostingRegressor
+from diabetes_entry import model, train
+from diabetes_entry.settings import Settings
+config = Settings.model_validate(yaml.safe_load(open("configs/config.yaml")))
+comp = config.competition
+data = train.load(train.Paths(Path.cwd()), comp)
+X, y = data.train.drop(columns=[comp.target, comp.id]), data.train[comp.target]
+plain = model.build(config, X).set_params(model=HistGradientBoostingRegressor(random_state=config.seed))
+print(train.cross_validate(config, plain, X, y, data.test.drop(columns=[comp.id]))["mean"])
+"""
+
 
 @pytest.mark.skipif(not os.environ.get("MLSCAFFOLD_REAL_DATA"), reason="set MLSCAFFOLD_REAL_DATA=1")
 def test_regression_competition_by_answers_alone(tmp_path: Path) -> None:
@@ -198,9 +212,25 @@ def test_regression_competition_by_answers_alone(tmp_path: Path) -> None:
     raw.mkdir(parents=True)
     subprocess.run([str(env_python(root)), "-c", DIABETES, str(raw)], check=True)
     cv = _run_kaggle(root, "diabetes_entry")
+    plain = float(
+        subprocess.run(
+            [str(env_python(root)), "-c", PLAIN_GB_CV],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root / "src")},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     mean = cv["baseline_cv_mean"]
-    print(f"diabetes: CV RMSE {cv['cv_mean']:.2f} ± {cv['cv_std']:.2f} (mean: {mean:.2f})")
+    print(
+        f"diabetes: CV RMSE {cv['cv_mean']:.2f} ± {cv['cv_std']:.2f} "
+        f"(plain HistGradientBoostingRegressor: {plain:.2f}, mean: {mean:.2f})"
+    )
     assert cv["cv_mean"] < 0.8 * cv["baseline_cv_mean"]
+    # the regression defaults (early stopping, shallow trees) beat scikit-learn's own defaults
+    # on the same folds: 55.8 against 57.9 when written
+    assert cv["cv_mean"] < 0.98 * plain
 
 
 # ---- recommender ---------------------------------------------------------------------------

@@ -50,6 +50,9 @@ def build(config: Settings, features: pd.DataFrame, kind: str | None = None) -> 
             "max_depth": gb.max_depth,
             "min_samples_leaf": gb.min_samples_leaf,
             "l2_regularization": gb.l2_regularization,
+            "early_stopping": gb.early_stopping,
+            "validation_fraction": gb.validation_fraction,
+            "n_iter_no_change": gb.n_iter_no_change,
             "random_state": config.seed,
         }
         estimator = (

@@ -49,6 +49,11 @@ class HistGbSettings(StrictModel):
     max_depth: int | None = Field(ge=1)
     min_samples_leaf: int = Field(ge=1)
     l2_regularization: float = Field(ge=0)
+    # stop adding trees when a held-out share of the training rows stops improving
+    # ("auto": scikit-learn's choice, on from 10,000 rows)
+    early_stopping: bool | Literal["auto"]
+    validation_fraction: float = Field(gt=0, lt=1)
+    n_iter_no_change: int = Field(ge=1)
 
 
 class ModelSettings(StrictModel):
