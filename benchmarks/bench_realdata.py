@@ -65,7 +65,8 @@ started = time.perf_counter()
 fitted, info = _fit_linear(config, train["sentence"].tolist(), train["label"].astype(str).tolist())
 seconds = time.perf_counter() - started
 accuracy = np.mean(fitted.predict(dev["sentence"].tolist()) == dev["label"].astype(str).to_numpy())
-print(f"SST-2 dev accuracy {accuracy:.4f} (bar 0.82), trained in {seconds:.0f} s (C={info['best_C']:g})")
+print(f"SST-2 dev accuracy {accuracy:.4f} (bar 0.82), trained in {seconds:.0f} s "
+      f"(C={info['best_C']:g})")
 """
 
 DIABETES = r"""
@@ -82,6 +83,7 @@ pd.DataFrame({"patient": test["patient"], "progression": 150.0}).to_csv(
     f"{raw}/sample_submission.csv", index=False
 )
 """
+
 
 def private_bundle(tmp: Path) -> Path:
     """templates/ as it is now, cut into a bundle of our own (the shipped one is not touched)."""
