@@ -58,6 +58,7 @@ KAGGLE_ANSWERS = {
     "author_name": "Ada",
     "author_email": "",
     "github_user": "",
+    "hf_user": "",
     "license": "MIT",
     "python_version": "3.11",
     "competition": "house-prices",
@@ -75,6 +76,7 @@ def _prompt_metric(dest: Path, task: str, keys: str) -> str:
 
     with create_pipe_input() as keyboard, create_app_session(input=keyboard, output=DummyOutput()):
         keyboard.send_text(keys)
+        keyboard.close()  # a question these keys do not answer ends in EOF, not a hang
         _new(dest, "kaggle-entry", defaults=False, **KAGGLE_ANSWERS, task=task)
     return _answers(dest)["metric"]
 
