@@ -123,6 +123,10 @@ def _build_with_uv(env: Path, python: Path, wanted: list[str]) -> bool:
         made.returncode == 0
         and subprocess.run([*install, *sources, *wanted], **quiet).returncode == 0
     ):
+        # what `--seed` put there (setuptools' _distutils_hack, imported by every process)
+        # is not compiled by uv: compile it now, or the first host-side run writes .pyc files
+        # into an environment that must not change once built
+        subprocess.run([str(python), "-m", "compileall", "-q", str(env / "lib")], **quiet)
         return True
     shutil.rmtree(env, ignore_errors=True)
     return False
