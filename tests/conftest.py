@@ -47,6 +47,10 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # `mlscaffold new` runs `uv lock` (the package index) unless told not to: only the tests
     # of locking (tests/test_installs.py) lock
     monkeypatch.setenv("MLSCAFFOLD_NO_LOCK", "1")
+    # one uv cache for the whole run, beside the environments it fills (uv hard-links from
+    # it): a cache in each test's HOME unpacked PyTorch again per test, 6 GB each, and a CI
+    # run died of a full disk
+    monkeypatch.setenv("UV_CACHE_DIR", str(ROOT / ".test-envs" / ".uv-cache"))
     return home
 
 
