@@ -1,7 +1,7 @@
 """Time to first result, as a new user meets it: install the tool, generate, install, run.
 
     python benchmarks/bench_first_result.py [--kinds sentiment-classifier recommender ...]
-                                            [--compare-pip] [--shipped]
+                                            [--compare-pip] [--shipped] [--tool-installer uv]
 
 Per kind, in a fresh HOME with empty pip and uv caches (a temporary folder, removed after):
 `pip install` of mlscaffold's wheel into a fresh virtual environment (the wheel is built
@@ -55,11 +55,13 @@ def run(args: list[str], cwd: Path, env: dict[str, str], timeout: int = 1800) ->
 
 
 def fresh_env(tmp: Path) -> dict[str, str]:
-    """A new user's environment: empty HOME and caches, no git identity, no venv active."""
+    """A new user's environment: empty HOME and caches, no git identity, no venv active, and
+    Python writing bytecode as it does by default (this machine's shell sets
+    PYTHONDONTWRITEBYTECODE, which made every step compile pandas and scikit-learn again)."""
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("MLSCAFFOLD_", "UV_", "VIRTUAL_ENV", "GIT_"))
+        if not k.startswith(("MLSCAFFOLD_", "UV_", "VIRTUAL_ENV", "GIT_", "PYTHONDONTWRITE"))
     }
     home = tmp / "home"
     home.mkdir(parents=True)
@@ -93,19 +95,31 @@ def current_bundle(out: Path) -> Path:
     return bundle
 
 
-def first_result(kind: str, wheel: Path, bundle: Path | None) -> dict[str, float]:
+def install_tool(tool: Path, wheel: Path, installer: str, tmp: Path, env: dict[str, str]) -> float:
+    """Seconds to install the tool into a new virtual environment, as the README says (pip)
+    or as a uv user does (`uv venv` + `uv pip install`, the uv found on PATH)."""
+    if installer == "uv":
+        uv = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
+        if uv is None:
+            sys.exit("--tool-installer uv: no uv on PATH or beside this Python")
+        make = run([uv, "venv", "--quiet", "--python", sys.executable, str(tool)], tmp, env)
+        python = str(tool / "bin" / "python")
+        return make + run(
+            [uv, "pip", "install", "--quiet", "--python", python, str(wheel)], tmp, env
+        )
+    subprocess.run([sys.executable, "-m", "venv", str(tool)], check=True)
+    python = str(tool / "bin" / "python")
+    return run([python, "-m", "pip", "install", "--quiet", str(wheel)], tmp, env)
+
+
+def first_result(
+    kind: str, wheel: Path, bundle: Path | None, installer: str = "pip"
+) -> dict[str, float]:
     tmp = Path(tempfile.mkdtemp(prefix="first-result-"))
     try:
         env = fresh_env(tmp)
         tool = tmp / "tool"
-        subprocess.run([sys.executable, "-m", "venv", str(tool)], check=True)
-        times = {
-            "tool install": run(
-                [str(tool / "bin" / "python"), "-m", "pip", "install", "--quiet", str(wheel)],
-                tmp,
-                env,
-            )
-        }
+        times = {"tool install": install_tool(tool, wheel, installer, tmp, env)}
         env["PATH"] = f"{tool / 'bin'}{os.pathsep}{env['PATH']}"  # as in an activated venv
         if bundle is not None:
             env["MLSCAFFOLD_SHIPPED_BUNDLE"] = str(bundle)
@@ -161,16 +175,25 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=list(LIGHT))
     parser.add_argument("--compare-pip", action="store_true")
     parser.add_argument("--shipped", action="store_true", help="use the wheel's own bundle")
+    parser.add_argument(
+        "--tool-installer",
+        choices=("pip", "uv"),
+        default="pip",
+        help="install the tool with pip (the README's command) or uv pip",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-first-"))
     try:
         wheel = build_wheel(work)
         bundle = None if args.shipped else current_bundle(work)
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        print(f"{os.cpu_count()} cores, load average {load:.1f} at the start")
+        print(
+            f"{os.cpu_count()} cores, load average {load:.1f} at the start, "
+            f"tool installed with {args.tool_installer}"
+        )
         print(f"{'kind':22}" + "".join(f"{s:>19}" for s in STEPS) + f"{'total':>9}{'goal':>7}")
         for kind in args.kinds:
-            times = first_result(kind, wheel, bundle)
+            times = first_result(kind, wheel, bundle, args.tool_installer)
             total, goal = sum(times.values()), GOALS.get(kind, 20.0)
             mark = "ok" if total <= goal else "over"
             cells = "".join(f"{times[s]:>17.1f} s" for s in STEPS)
