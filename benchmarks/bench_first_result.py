@@ -97,7 +97,7 @@ def current_bundle(out: Path) -> Path:
 
 def install_tool(tool: Path, wheel: Path, installer: str, tmp: Path, env: dict[str, str]) -> float:
     """Seconds to install the tool into a new virtual environment, as the README says (pip)
-    or as a uv user does (`uv venv` + `uv pip install`, the uv found on PATH)."""
+    or as a uv user does (`uv venv` + `uv pip install`; uv from PATH, else beside this Python)."""
     if installer == "uv":
         uv = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
         if uv is None:

@@ -50,7 +50,9 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # one uv cache for the whole run, beside the environments it fills (uv hard-links from
     # it): a cache in each test's HOME unpacked PyTorch again per test, 6 GB each, and a CI
     # run died of a full disk
-    monkeypatch.setenv("UV_CACHE_DIR", str(ROOT / ".test-envs" / ".uv-cache"))
+    from project_envs import ENVS
+
+    monkeypatch.setenv("UV_CACHE_DIR", str(ENVS / ".uv-cache"))
     return home
 
 
