@@ -87,8 +87,8 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="sentiment-classifier",
         title="Sentiment classifier (text)",
-        summary="text classification: NB-weighted or TF-IDF n-grams + logistic regression "
-        "(transformer option); IMDB, SST-2, UCI sentences or your own CSV",
+        summary="text classification: NBSVM (NB-weighted n-grams + linear SVM) or TF-IDF + "
+        "logistic regression (transformer option); IMDB, SST-2, UCI sentences or your CSV",
         complete=True,
         answers=("sentiment_dataset", "uci_source", "csv_source", "text_column", "label_column"),
         reserved=("sklearn", "scipy", "joblib", "pooch", "torch", "transformers", "tokenizers"),

@@ -24,11 +24,18 @@ from .plumbing.reporting import Evaluation
 from .settings import Settings
 
 MODEL_NAMES = {
-    "nbsvm": "NB-weighted n-grams + logistic regression",
+    "nbsvm": "NB-weighted n-grams + linear SVM (NBSVM)",
+    "nbsvm-logreg": "NB-weighted n-grams + logistic regression",
     "tfidf_logreg": "TF-IDF + logistic regression",
     "transformer": "fine-tuned transformer",
 }
 BASELINE_NAME = "majority-class baseline"
+
+
+def model_key(config: Settings) -> str:
+    if config.model.type == "nbsvm" and config.model.nbsvm.classifier == "logreg":
+        return "nbsvm-logreg"
+    return config.model.type
 
 
 def compute_metrics(
@@ -137,7 +144,7 @@ def evaluate(config: Settings, paths: Paths) -> Evaluation:
     elif "roc_auc_ovr_macro" in model_metrics:
         columns.append(("roc_auc_ovr_macro", "ROC-AUC (one vs rest)"))
     return Evaluation(
-        model_name=MODEL_NAMES[config.model.type],
+        model_name=MODEL_NAMES[model_key(config)],
         model=model_metrics,
         baseline_name=BASELINE_NAME,
         baseline=compute_metrics(truth, baseline_predicted, baseline_probabilities, classes),

@@ -22,8 +22,10 @@ class DataSettings(DownloadSettings):
 
 
 class NbSettings(StrictModel):
-    """NBSVM-style features: binary n-gram counts scaled by naive-Bayes log-count ratios."""
+    """NBSVM: binary n-gram counts scaled by naive-Bayes log-count ratios, a linear model."""
 
+    classifier: Literal["svm", "logreg"]
+    token_pattern: str
     ngram_range: NgramRange
     min_df: float = Field(gt=0)
     max_df: float = Field(gt=0, le=1)
