@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 
 from . import distributed, figures, model
-from .images import load_splits, raw_image
+from .images import batch_loader, load_splits, raw_image
 from .plumbing import datameta, plots
 from .plumbing.errors import DataError
 from .plumbing.paths import Paths
@@ -34,7 +34,7 @@ def probabilities(
     network = network.to(device).eval()
     chunks, labels = [], []
     with torch.inference_mode():
-        for images, truth in DataLoader(dataset, batch_size=batch_size):
+        for images, truth in batch_loader(dataset, batch_size):
             chunks.append(torch.softmax(network(images.to(device)), dim=1).float().cpu().numpy())
             labels.append(truth.numpy())
     return np.concatenate(chunks), np.concatenate(labels)

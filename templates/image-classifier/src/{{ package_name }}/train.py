@@ -23,7 +23,7 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Subset
 from tqdm import tqdm
 
 from . import distributed, model
-from .images import image_spec, load_splits
+from .images import batch_loader, image_spec, load_splits
 from .plumbing import datameta, persist
 from .plumbing.errors import ConfigError
 from .plumbing.paths import Paths
@@ -56,15 +56,14 @@ def loader(
     workers = config.train.workers
     if workers == "auto":
         workers = 0 if context.device.type == "cpu" else min(8, os.cpu_count() or 1)
-    return DataLoader(
+    return batch_loader(
         dataset,
-        batch_size=batch_size,
-        shuffle=train and sampler is None,
+        batch_size,
         sampler=sampler,
-        num_workers=workers,
-        persistent_workers=workers > 0,
+        shuffle=train,
+        seed=config.seed,
+        workers=workers,
         pin_memory=context.device.type == "cuda",
-        generator=torch.Generator().manual_seed(config.seed),
     )
 
 
@@ -167,8 +166,9 @@ def _train(config: Settings, paths: Paths, context: distributed.Context) -> dict
         )
     started = time.perf_counter()
     for epoch in range(state["epoch"], config.train.epochs):
-        if isinstance(batches.sampler, DistributedSampler):
-            batches.sampler.set_epoch(epoch)
+        batch_sampler = batches.sampler  # a BatchSampler: the dataset transforms whole batches
+        if isinstance(batch_sampler.sampler, DistributedSampler):  # type: ignore[attr-defined]
+            batch_sampler.sampler.set_epoch(epoch)  # type: ignore[attr-defined]
         tick = time.perf_counter()
         fit = run_epoch(
             network,
