@@ -7,6 +7,7 @@ statistics, integer label), so training, evaluation and prediction share one cod
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -100,18 +101,6 @@ def augmented(batch: torch.Tensor, augment: AugmentSettings, side: int) -> torch
     return batch
 
 
-def make_transform(
-    mean: Sequence[float],
-    std: Sequence[float],
-    side: int,
-    resize: int | None = None,
-    augment: AugmentSettings | None = None,
-) -> Transform:
-    """uint8 H x W x C (or N x H x W x C) → normalised float tensor; `augment` only for the
-    training split."""
-    return Transform(mean, std, side, resize, augment)
-
-
 def batch_loader(
     dataset: Dataset,
     batch_size: int,
@@ -124,10 +113,10 @@ def batch_loader(
 ) -> DataLoader:
     """Batches fetched whole: the dataset gets a batch's positions and transforms them at
     once (see Transform), rather than image by image and stacked after."""
-    if sampler is None:
-        generator = torch.Generator().manual_seed(seed)
-        sampler = RandomSampler(dataset, generator=generator) if shuffle else None
-        sampler = sampler or SequentialSampler(dataset)
+    if sampler is None and shuffle:
+        sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
+    elif sampler is None:
+        sampler = SequentialSampler(dataset)
     return DataLoader(
         dataset,
         sampler=BatchSampler(sampler, batch_size, drop_last=False),
@@ -139,27 +128,42 @@ def batch_loader(
     )
 
 
-def _rows(index: Any) -> np.ndarray | None:
-    """A batch's positions (a list from a BatchSampler), or None for one image."""
-    return None if isinstance(index, (int, np.integer)) else np.asarray(index, dtype=np.int64)
+class _Images(Dataset, ABC):
+    """An int gives one (image, label); a list of positions (a BatchSampler's) gives a whole
+    batch, transformed at once. Subclasses say where the uint8 pixels come from."""
 
-
-class ArrayImages(Dataset):
-    """Images held in memory as uint8 arrays (N, H, W, C): the torchvision datasets. An int
-    gives one (image, label); a list of positions gives a whole batch, transformed at once."""
-
-    def __init__(self, images: np.ndarray, labels: np.ndarray, transform: Transform) -> None:
-        self.images, self.labels, self.transform = images, labels, transform
+    labels: Sequence[int] | np.ndarray
+    transform: Transform
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def __getitem__(self, index: Any) -> tuple[torch.Tensor, Any]:
-        rows = _rows(index)
-        if rows is None:
-            return self.transform(self.images[index]), int(self.labels[index])
+        if isinstance(index, (int, np.integer)):
+            return self.transform(self.image(int(index))), int(self.labels[index])
+        rows = np.asarray(index, dtype=np.int64)
         labels = torch.as_tensor(np.asarray(self.labels)[rows], dtype=torch.long)
-        return self.transform(self.images[rows]), labels
+        return self.transform(self.batch(rows)), labels
+
+    @abstractmethod
+    def image(self, index: int) -> np.ndarray:
+        """The untransformed image (H, W, C), also for figures."""
+
+    def batch(self, rows: np.ndarray) -> np.ndarray:
+        return np.stack([self.image(int(row)) for row in rows])
+
+
+class ArrayImages(_Images):
+    """Images held in memory as uint8 arrays (N, H, W, C): the torchvision datasets."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, transform: Transform) -> None:
+        self.images, self.labels, self.transform = images, labels, transform
+
+    def image(self, index: int) -> np.ndarray:
+        return self.images[index]
+
+    def batch(self, rows: np.ndarray) -> np.ndarray:
+        return self.images[rows]
 
 
 # Decoded images up to this many bytes are kept in memory (3,500 images of 28 x 28: 2.7 MB;
@@ -167,7 +171,7 @@ class ArrayImages(Dataset):
 CACHE_BYTES = 1 << 30
 
 
-class FileImages(Dataset):
+class FileImages(_Images):
     """Images from your folders. A set that fits in CACHE_BYTES once decoded is decoded once,
     here, and kept in memory (before any DataLoader worker starts, so workers share it):
     decoding every PNG at every epoch made an epoch 20x slower than on in-memory arrays.
@@ -190,24 +194,13 @@ class FileImages(Dataset):
             for index, path in enumerate(self.files):
                 self.decoded[index] = read_image(path, channels, size)
 
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, index: Any) -> tuple[torch.Tensor, Any]:
-        rows = _rows(index)
-        if rows is None:
-            return self.transform(self.image(index)), self.labels[index]
-        if self.decoded is not None:
-            images = self.decoded[rows]
-        else:
-            images = np.stack([self.image(int(row)) for row in rows])
-        labels = torch.as_tensor(np.asarray(self.labels)[rows], dtype=torch.long)
-        return self.transform(images), labels
-
     def image(self, index: int) -> np.ndarray:
         if self.decoded is not None:
             return self.decoded[index]
         return read_image(self.files[index], self.channels, self.size)
+
+    def batch(self, rows: np.ndarray) -> np.ndarray:
+        return self.decoded[rows] if self.decoded is not None else super().batch(rows)
 
 
 def image_spec(config: Any, details: dict[str, Any]) -> dict[str, Any]:
@@ -238,10 +231,8 @@ def load_splits(config: Any, meta: Any, paths: Any) -> tuple[list[str], dict[str
     from . import data
 
     spec = image_spec(config, meta.details)
-    plain = make_transform(spec["mean"], spec["std"], spec["side"], spec["resize"])
-    augmented = make_transform(
-        spec["mean"], spec["std"], spec["side"], spec["resize"], config.augment
-    )
+    plain = Transform(spec["mean"], spec["std"], spec["side"], spec["resize"])
+    augmented = Transform(spec["mean"], spec["std"], spec["side"], spec["resize"], config.augment)
     transforms = {"train": augmented, "validation": plain, "test": plain}
     classes = list(meta.details["classes"])
     if spec["folder"]:
@@ -267,6 +258,4 @@ def load_splits(config: Any, meta: Any, paths: Any) -> tuple[list[str], dict[str
 
 def raw_image(dataset: Dataset, index: int) -> np.ndarray:
     """The untransformed image (H, W, C) for figures."""
-    if isinstance(dataset, FileImages):
-        return dataset.image(index)
-    return dataset.images[index]  # type: ignore[attr-defined]
+    return dataset.image(index)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ import torch
 
 from . import model
 from .data import IMAGE_SUFFIXES, readable
-from .images import make_transform, read_image
+from .images import Transform, read_image
 from .plumbing.errors import DataError
 from .plumbing.paths import Paths
 
@@ -47,7 +47,7 @@ def predict(
     """Top-k labels with probabilities per image: a file, or (name, binary stream) as `serve`
     passes uploads; unreadable images get an `error` instead."""
     spec = saved["image"]
-    transform = make_transform(spec["mean"], spec["std"], spec["side"])
+    transform = Transform(spec["mean"], spec["std"], spec["side"])
     classes = saved["classes"]
     rows = []
     for source in files:

@@ -166,9 +166,9 @@ def _train(config: Settings, paths: Paths, context: distributed.Context) -> dict
         )
     started = time.perf_counter()
     for epoch in range(state["epoch"], config.train.epochs):
-        batch_sampler = batches.sampler  # a BatchSampler: the dataset transforms whole batches
-        if isinstance(batch_sampler.sampler, DistributedSampler):  # type: ignore[attr-defined]
-            batch_sampler.sampler.set_epoch(epoch)  # type: ignore[attr-defined]
+        positions = getattr(batches.sampler, "sampler", None)  # inside the BatchSampler
+        if isinstance(positions, DistributedSampler):
+            positions.set_epoch(epoch)
         tick = time.perf_counter()
         fit = run_epoch(
             network,
