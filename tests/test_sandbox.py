@@ -123,3 +123,19 @@ def test_a_container_step_has_no_network_and_a_read_only_root(tmp_path: Path) ->
     assert command[command.index("--network") + 1] == "none"
     assert f"{tmp_path / 'i'}:/grading/inputs:ro" in command
     assert command[-3:] == ["img:1", "python", "-V"]
+
+
+def test_a_built_environment_already_holds_what_packages_write_on_first_import(
+    tmp_path: Path,
+) -> None:
+    """Gradio writes a hash seed beside its code on first import: a shared grading
+    environment changed under a running `cohort grade` (found by the attack test in CI)."""
+    from mlscaffold.cohort.environment import _settle
+
+    package = tmp_path / "lib" / "python3.11" / "site-packages" / "gradio"
+    package.mkdir(parents=True)
+    _settle(tmp_path)
+    seed = (package / "hash_seed.txt").read_text()
+    assert len(seed) == 32 and int(seed, 16) >= 0
+    _settle(tmp_path)
+    assert (package / "hash_seed.txt").read_text() == seed, "a seed once written is kept"

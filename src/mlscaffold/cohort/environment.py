@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -132,9 +133,20 @@ def _build_with_uv(env: Path, python: Path, wanted: list[str]) -> bool:
     return False
 
 
+def _settle(env: Path) -> None:
+    """What a package writes into itself on first import, written now: an environment must
+    not change once built (the sandbox mounts it read-only; a test run shares it between
+    processes). Gradio keeps a random hash seed beside its code."""
+    for package in env.glob("lib/python*/site-packages/gradio"):
+        seed = package / "hash_seed.txt"
+        if not seed.exists():
+            seed.write_text(uuid.uuid4().hex)
+
+
 def _build(env: Path, python: Path, wanted: list[str]) -> None:
     shutil.rmtree(env, ignore_errors=True)
     if _build_with_uv(env, python, wanted):
+        _settle(env)
         (env / ".ready").write_text("\n".join(wanted) + "\n")
         return
     subprocess.run([sys.executable, "-m", "venv", str(env)], check=True)
@@ -150,4 +162,5 @@ def _build(env: Path, python: Path, wanted: list[str]) -> None:
             f"cannot build the grading environment: {last}",
             "check the network to the package index, or pass --python with a ready one",
         )
+    _settle(env)
     (env / ".ready").write_text("\n".join(wanted) + "\n")
