@@ -6,6 +6,12 @@
 The bundle (src/mlscaffold/data/templates.bundle) holds every released template version as a
 tag `vX.Y.Z` on one linear history, so Copier can render any old version for `update`,
 offline. The template version is the mlscaffold version: VERSION must equal __version__.
+
+Then each kind's shipped lock (src/mlscaffold/data/locks/KIND.uv.lock.xz, what `new` puts in
+a project) is checked against the new version's pyproject.toml and re-resolved with `uv lock`
+(needs the package index) only where it no longer fits, so an unchanged dependency list
+keeps its versions. A kind whose lock cannot be resolved here ships none (its projects run
+`uv lock` at `new`). --no-locks skips this step.
 """
 
 from __future__ import annotations
@@ -116,18 +122,60 @@ def release(
     )
 
 
+def refresh_locks(version: str, bundle: Path = BUNDLE) -> None:
+    """Every kind's shipped lock fits the templates of `version`, or is made anew."""
+    import lzma
+
+    from mlscaffold import catalog, source, uvlock
+    from mlscaffold.generate import NewRequest, generate
+
+    os.environ[source.SHIPPED_ENV] = str(bundle)
+    for kind in catalog.available():
+        with tempfile.TemporaryDirectory(prefix="mlscaffold-lock-") as tmp:
+            project = Path(tmp) / "project"
+            answers = {"package_name": uvlock.PLACEHOLDER.replace("-", "_")}
+            generate(
+                NewRequest(kind.name, project, answers, defaults=True, version=version, git=False)
+            )
+            python_version = answers_python(project)
+            archive = uvlock.shipped_lock(kind.name)
+            if uvlock.adopt_shipped(project, kind.name, python_version):
+                print(f"{archive.name}: still fits v{version}")
+                continue
+            why = uvlock.lock(project, python_version)
+            if why is not None:
+                archive.unlink(missing_ok=True)
+                print(f"{kind.name}: no shipped lock ({why})")
+                continue
+            archive.parent.mkdir(parents=True, exist_ok=True)
+            data = lzma.compress((project / uvlock.LOCK_FILE).read_bytes(), preset=9)
+            archive.with_suffix(".tmp").write_bytes(data)
+            os.replace(archive.with_suffix(".tmp"), archive)
+            print(f"{archive.name}: resolved anew ({len(data) // 1024} KiB)")
+
+
+def answers_python(project: Path) -> str:
+    import yaml
+
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    return str(answers.get("python_version", ""))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("version")
     parser.add_argument("--replace", action="store_true", help="re-cut the newest version")
+    parser.add_argument("--no-locks", action="store_true", help="leave the shipped locks")
     args = parser.parse_args()
     if args.version != package_version():
         sys.exit(
             f"VERSION {args.version} != mlscaffold __version__ {package_version()}: bump it first"
         )
     release(args.version, args.replace)
+    if not args.no_locks:
+        refresh_locks(args.version)
 
 
 if __name__ == "__main__":

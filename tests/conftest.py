@@ -83,6 +83,28 @@ def variant_id(kind: str, answers: dict[str, Any]) -> str:
     return kind + "".join(f"[{k}={v}]" for k, v in answers.items())
 
 
+# The longest tests (minutes each on 2 cores), started first: under -n, a long test drawn
+# last keeps one worker busy while the other has nothing left to do
+LONGEST = (
+    "test_answers_fuzz.py::test_any_answer_text_yields_valid_files",
+    "test_grading_attacks.py::test_no_attack_scores_above_an_untouched_repository",
+    "test_cohort.py::test_grade_is_fair_deterministic_and_survives_tampering_and_hangs",
+    "test_demo.py::",
+    "test_generated_projects.py::test_variant_lints_tests_and_runs_on_the_sample",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The LONGEST first, in that order; the rest as collected (a stable sort: every xdist
+    worker collects the same order)."""
+
+    def rank(item: pytest.Item) -> int:
+        where = item.nodeid.split("/")[-1]
+        return next((i for i, name in enumerate(LONGEST) if where.startswith(name)), len(LONGEST))
+
+    items.sort(key=rank)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`variant` is a (kind, answers) row of the catalogue's test matrix: a new kind or
     variant adds rows without new test code. Heavy kinds (PyTorch) run where

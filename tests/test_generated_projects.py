@@ -8,6 +8,7 @@ seconds each; `-m "not slow"` skips them for a quick loop.
 from __future__ import annotations
 
 import json
+import lzma
 import os
 import shutil
 import subprocess
@@ -125,9 +126,9 @@ def test_workflows_pass_actionlint(tmp_path: Path, variant: tuple[str, dict]) ->
     reason="installs from PyPI: set MLSCAFFOLD_INSTALL_TEST=1 (CI does)",
 )
 def test_make_install_then_pipeline(tmp_path: Path) -> None:
-    """What a user runs: `new` locks (uv lock, the real index) and commits uv.lock, `make
-    install` syncs from it with uv (--locked: the lock still matches pyproject.toml), then
-    the pipeline on the sample."""
+    """What a user runs: `new` commits the lock shipped for this template version, `make
+    install` syncs from it with uv (--locked: the lock still matches pyproject.toml) from the
+    real index, then the pipeline on the sample."""
     from mlscaffold import uvlock
     from mlscaffold.generate import NewRequest, generate
 
@@ -142,6 +143,9 @@ def test_make_install_then_pipeline(tmp_path: Path) -> None:
         )
     )
     assert result.locked and result.committed, result.notes
+    shipped = lzma.decompress(uvlock.shipped_lock("sentiment-classifier").read_bytes()).decode()
+    expected = shipped.replace(f'"{uvlock.PLACEHOLDER}"', '"generated"')
+    assert (root / "uv.lock").read_text(encoding="utf-8") == expected
     assert "uv.lock" in _run(["git", "ls-files"], root).stdout.split()
     uv = uvlock.uv_binary()
     assert uv, "uv is a dependency of mlscaffold"

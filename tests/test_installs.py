@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from conftest import TEMPLATES, release, run_cli
 
-from mlscaffold import source
+from mlscaffold import catalog, source, uvlock
 from mlscaffold.generate import NewRequest, generate
 
 # a PATH with make, git and sh but no uv (nor the test environment's python)
@@ -73,7 +73,8 @@ def _tracked(root: Path) -> list[str]:
 def test_new_locks_before_the_first_commit_and_no_lock_skips_it(tmp_path: Path) -> None:
     log = tmp_path / "uv.log"
     fake = _fake_uv(tmp_path / "bin", log)
-    env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    # no shipped lock: `uv lock` resolves one (the shipped ones: the tests below)
+    env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}", uvlock.LOCKS_ENV: str(tmp_path)}
     done = run_cli("new", "sentiment-classifier", str(tmp_path / "p"), "--defaults", env=env)
     assert done.returncode == 0, done.stderr
     assert "locking dependencies with uv" in done.stderr + done.stdout
@@ -90,12 +91,32 @@ def test_new_locks_before_the_first_commit_and_no_lock_skips_it(tmp_path: Path) 
     assert "uv.lock" not in done.stdout
 
 
+def test_offline_generation_takes_the_shipped_lock(tmp_path: Path) -> None:
+    """The real uv with the network off and an empty cache: the lock shipped for the
+    template version is renamed for the project, found to fit, and committed."""
+    env = {"UV_OFFLINE": "1", "UV_CACHE_DIR": str(tmp_path / "empty-cache")}
+    done = run_cli(
+        "new", "recommender", str(tmp_path / "p"), "--defaults", "-d", "package_name=my_recs",
+        env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "dependencies locked to the versions tested with this template" in done.stderr
+    lock = (tmp_path / "p" / "uv.lock").read_text(encoding="utf-8")
+    assert 'name = "my-recs"' in lock and uvlock.PLACEHOLDER not in lock
+    assert "uv.lock" in _tracked(tmp_path / "p")
+    assert "no uv.lock" not in done.stderr, done.stderr
+
+
 def test_offline_generation_succeeds_without_a_lock_and_says_how_to_add_it(
     tmp_path: Path,
 ) -> None:
-    """The real uv with the network off: no uv.lock, one note with `make lock`, nothing
-    half-made (no staging folder, the project committed)."""
-    env = {"UV_OFFLINE": "1", "UV_CACHE_DIR": str(tmp_path / "empty-cache")}
+    """No shipped lock that fits and the network off: no uv.lock, one note with `make
+    lock`, nothing half-made (no staging folder, the project committed)."""
+    env = {
+        "UV_OFFLINE": "1",
+        "UV_CACHE_DIR": str(tmp_path / "empty-cache"),
+        uvlock.LOCKS_ENV: str(tmp_path / "no-locks"),
+    }
     done = run_cli("new", "recommender", str(tmp_path / "p"), "--defaults", env=env)
     assert done.returncode == 0, done.stderr
     assert not (tmp_path / "p" / "uv.lock").exists()
@@ -105,10 +126,38 @@ def test_offline_generation_succeeds_without_a_lock_and_says_how_to_add_it(
     assert "Makefile" in _tracked(tmp_path / "p")
 
 
+@pytest.mark.parametrize("kind", [k.name for k in catalog.available()])
+def test_shipped_lock_fits_the_templates(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each kind's shipped lock matches today's templates (uv checks it offline, from an
+    empty cache): a dependency changed in templates/ without `scripts/release.py` fails
+    here. A kind needing PyTorch's own index may ship none (it cannot be resolved here)."""
+    archive = uvlock.shipped_lock(kind)
+    if not archive.is_file():
+        assert catalog.get(kind).heavy, f"no {archive.name}: run scripts/release.py"
+        pytest.skip(f"{kind} ships no lock (resolved where PyTorch's index answers)")
+    root = _project(tmp_path, kind)
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-cache"))
+    python = tomllib.loads((root / "pyproject.toml").read_text())["project"]["requires-python"]
+    python = python.removeprefix(">=")
+    assert uvlock.adopt_shipped(root, kind, python), "shipped lock does not fit"
+    lock = (root / "uv.lock").read_text(encoding="utf-8")
+    assert f'name = "{uvlock.dist_name(root)}"' in lock and uvlock.PLACEHOLDER not in lock
+
+    # a dependency the lock does not hold: refused, and no lock is left behind
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace("dependencies = [", 'dependencies = [\n  "tabulate",', 1))
+    (root / "uv.lock").unlink()
+    assert not uvlock.adopt_shipped(root, kind, python)
+    assert not (root / "uv.lock").exists()
+
+
 def test_a_failing_uv_leaves_no_lock_and_generation_succeeds(tmp_path: Path) -> None:
     log = tmp_path / "uv.log"
     fake = _fake_uv(tmp_path / "bin", log, lock_exit=2)
-    env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}"}
+    env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}", uvlock.LOCKS_ENV: str(tmp_path)}
     done = run_cli("new", "kaggle-entry", str(tmp_path / "p"), "--defaults", env=env)
     assert done.returncode == 0, done.stderr
     assert "note: no uv.lock (Failed to fetch: https://pypi.org/simple/numpy/)" in done.stderr

@@ -132,10 +132,17 @@ def _check_paths(kind: str, answers: dict[str, Any], dest: Path) -> None:
             )
 
 
-def _lock(target: Path, answers: dict[str, Any], notes: list[str], progress: Progress) -> bool:
-    """uv.lock for the first commit; where it cannot be had, a note and no file."""
+def _lock(
+    target: Path, kind: str, answers: dict[str, Any], notes: list[str], progress: Progress
+) -> bool:
+    """uv.lock for the first commit: the one shipped for this template version where it
+    fits, else a fresh `uv lock`; where neither can be had, a note and no file."""
+    python_version = str(answers.get("python_version", ""))
+    if uvlock.adopt_shipped(target, kind, python_version):
+        progress("dependencies locked to the versions tested with this template (uv.lock)")
+        return True
     progress("locking dependencies with uv (uv.lock)...")
-    why = uvlock.lock(target, str(answers.get("python_version", "")))
+    why = uvlock.lock(target, python_version)
     if why is None:
         return True
     notes.append(
@@ -178,7 +185,7 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
             notes = _author_notes(answers, identity=_has_identity(dest.parent))
             if request.add_files:
                 request.add_files(target)
-            locked = request.lock and _lock(target, answers, notes, progress)
+            locked = request.lock and _lock(target, request.kind, answers, notes, progress)
             files = sum(1 for p in target.rglob("*") if p.is_file())
             committed = request.git and not git.is_repository_root(dest)
             if committed:

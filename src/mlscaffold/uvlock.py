@@ -1,13 +1,20 @@
-"""`uv lock` in a new project, so that its first commit holds the versions it installs.
+"""uv.lock in a new project, so that its first commit holds the versions it installs.
 
 A generated project's `make install` and its CI install from `uv.lock` (`uv sync --locked`).
-Writing the lock needs the package index; where it cannot be reached, generation still
-succeeds without the file and says how to add it (`make lock`), never leaving half a lock.
+Each release ships, per kind, the lock resolved when that template version was cut
+(`scripts/release.py`): the versions mlscaffold's own CI installed. A new project takes it,
+renamed, when uv confirms offline that it matches the project's pyproject.toml: no package
+index, no resolution, the same versions for every student of a cohort. Otherwise (another
+Python floor, an older template version, no shipped lock) `uv lock` resolves one, which needs
+the index; where it cannot be reached, generation still succeeds without the file and says
+how to add it (`make lock`), never leaving half a lock.
 """
 
 from __future__ import annotations
 
+import lzma
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +23,10 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 LOCK_FILE = "uv.lock"
+SHIPPED_LOCKS = Path(__file__).parent / "data" / "locks"
+LOCKS_ENV = "MLSCAFFOLD_SHIPPED_LOCKS"  # another folder of them (template authors, tests)
+# the project name a shipped lock is resolved under (package_name mlscaffold_lock_placeholder)
+PLACEHOLDER = "mlscaffold-lock-placeholder"
 # uv retries a failing index for a while: a generation must not hang on a dead network
 TIMEOUT_S = 180
 
@@ -47,23 +58,59 @@ def _python_args(python_version: str) -> list[str]:
     return ["--python", sys.executable] if running >= wanted else []
 
 
+def shipped_lock(kind: str) -> Path:
+    return Path(os.environ.get(LOCKS_ENV) or SHIPPED_LOCKS) / f"{kind}.uv.lock.xz"
+
+
+def dist_name(project: Path) -> str:
+    """The project's name as uv writes it in a lock (PEP 503 normalised)."""
+    import tomllib
+
+    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return re.sub(r"[-_.]+", "-", str(meta["name"])).lower()
+
+
+def _uv_lock(uv: str, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "UV_NO_PROGRESS": "1"}
+    env.pop("VIRTUAL_ENV", None)  # mlscaffold's own environment is not the project's
+    return subprocess.run(
+        [uv, "lock", "--quiet", *args],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=TIMEOUT_S,
+    )
+
+
+def adopt_shipped(project: Path, kind: str, python_version: str = "") -> bool:
+    """Write the kind's shipped lock as `project/uv.lock`, kept only where uv finds it
+    matches the project (checked offline, in well under a second); True when kept."""
+    uv, archive = uv_binary(), shipped_lock(kind)
+    if uv is None or not archive.is_file():
+        return False
+    text = lzma.decompress(archive.read_bytes()).decode("utf-8")
+    target = project / LOCK_FILE
+    target.write_text(text.replace(f'"{PLACEHOLDER}"', f'"{dist_name(project)}"'), "utf-8")
+    try:
+        done = _uv_lock(uv, project, "--locked", "--offline", *_python_args(python_version))
+    except (OSError, subprocess.TimeoutExpired):
+        done = None
+    if done is not None and done.returncode == 0:
+        return True
+    target.unlink(missing_ok=True)
+    return False
+
+
 def lock(project: Path, python_version: str = "") -> str | None:
-    """Write `project/uv.lock`. None when it is written, else why not, in one line."""
+    """Write `project/uv.lock` with `uv lock`. None when it is written, else why not, in
+    one line."""
     uv = uv_binary()
     if uv is None:
         return "uv is not installed"
-    env = {**os.environ, "UV_NO_PROGRESS": "1"}
-    env.pop("VIRTUAL_ENV", None)  # mlscaffold's own environment is not the project's
     try:
-        done = subprocess.run(
-            [uv, "lock", "--quiet", *_python_args(python_version)],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=TIMEOUT_S,
-        )
+        done = _uv_lock(uv, project, *_python_args(python_version))
     except subprocess.TimeoutExpired:
         (project / LOCK_FILE).unlink(missing_ok=True)
         return f"uv lock took more than {TIMEOUT_S} s"
