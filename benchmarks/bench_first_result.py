@@ -5,10 +5,11 @@
 
 Per kind, in a fresh HOME with empty pip and uv caches (a temporary folder, removed after):
 `pip install` of mlscaffold's wheel into a fresh virtual environment (the wheel is built
-once beforehand, untimed: a user downloads it), `mlscaffold new KIND --defaults` (the shipped
-lock where it fits, else `uv lock`), `make install` (uv sync --locked, with the uv that came with mlscaffold on PATH as
-in an activated environment) and `make all SAMPLE=1`. Goals: <= 20 s for sentiment,
-recommender and Kaggle; <= 60 s for the image kind (it installs PyTorch).
+once beforehand, untimed: a user downloads it), `mlscaffold new KIND --defaults` (the
+shipped lock where it fits, else `uv lock`), `make install` (uv sync --locked, with the uv
+that came with mlscaffold on PATH as in an activated environment) and `make all SAMPLE=1`.
+Goals: <= 20 s for sentiment, recommender and Kaggle; <= 60 s for the image kind (it
+installs PyTorch).
 
 --compare-pip also times, back to back with empty caches, the same project's dependencies
 installed by `pip install -e ".[dev,serve]"` against `uv sync --locked`.
