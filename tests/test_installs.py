@@ -126,6 +126,26 @@ def test_offline_generation_succeeds_without_a_lock_and_says_how_to_add_it(
     assert "Makefile" in _tracked(tmp_path / "p")
 
 
+def test_cohort_repositories_share_the_shipped_lock(tmp_path: Path) -> None:
+    """Every student's first commit holds the same uv.lock (no resolution per repository,
+    so a cohort installs the same versions); --no-lock leaves it out."""
+    assignment = tmp_path / "hw1"
+    assert run_cli("cohort", "init", str(assignment), "--kind", "kaggle-entry").returncode == 0
+    roster = assignment / "roster.csv"
+    roster.write_text("student_id,name,email,github_user\ns1,A,,a\ns2,B,,b\n", encoding="utf-8")
+    args = ["cohort", "new", str(assignment), "--roster", str(roster)]
+    done = run_cli(*args, "--out", str(tmp_path / "repos"), "--jobs", "2", timeout=300)
+    assert done.returncode == 0, done.stderr
+    made = sorted((tmp_path / "repos").iterdir())
+    assert len(made) == 2 and all("uv.lock" in _tracked(repo) for repo in made)
+    first, second = ((repo / "uv.lock").read_bytes() for repo in made)
+    assert first == second and uvlock.PLACEHOLDER.encode() not in first
+
+    done = run_cli(*args, "--out", str(tmp_path / "bare"), "--no-lock", timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert not list((tmp_path / "bare").glob("*/uv.lock"))
+
+
 @pytest.mark.parametrize("kind", [k.name for k in catalog.available()])
 def test_shipped_lock_fits_the_templates(
     tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch

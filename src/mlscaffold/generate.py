@@ -29,9 +29,12 @@ class NewRequest:
     version: str | None = None
     git: bool = True
     force: bool = False
-    # run `uv lock` before the first commit (needs the package index); the CLI asks for it,
-    # batch callers (cohort, grading) do not: one resolution per repository would be slow
+    # write uv.lock before the first commit: the lock shipped for the template version where
+    # it fits, else (resolve_lock) `uv lock`, which needs the package index. The CLI asks for
+    # both; `cohort new` only for the shipped lock (every student the same versions, no
+    # resolution per repository); grading's reference project for neither
     lock: bool = False
+    resolve_lock: bool = True
     # files to add before the first commit (cohort mode: the grading workflow and rubric)
     add_files: Callable[[Path], None] | None = None
 
@@ -133,14 +136,17 @@ def _check_paths(kind: str, answers: dict[str, Any], dest: Path) -> None:
 
 
 def _lock(
-    target: Path, kind: str, answers: dict[str, Any], notes: list[str], progress: Progress
+    target: Path, request: NewRequest, answers: dict[str, Any], notes: list[str], progress: Progress
 ) -> bool:
     """uv.lock for the first commit: the one shipped for this template version where it
     fits, else a fresh `uv lock`; where neither can be had, a note and no file."""
     python_version = str(answers.get("python_version", ""))
-    if uvlock.adopt_shipped(target, kind, python_version):
+    if uvlock.adopt_shipped(target, request.kind, python_version):
         progress("dependencies locked to the versions tested with this template (uv.lock)")
         return True
+    if not request.resolve_lock:
+        notes.append("no uv.lock: no shipped lock fits (make install writes one)")
+        return False
     progress("locking dependencies with uv (uv.lock)...")
     why = uvlock.lock(target, python_version)
     if why is None:
@@ -185,7 +191,7 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
             notes = _author_notes(answers, identity=_has_identity(dest.parent))
             if request.add_files:
                 request.add_files(target)
-            locked = request.lock and _lock(target, request.kind, answers, notes, progress)
+            locked = request.lock and _lock(target, request, answers, notes, progress)
             files = sum(1 for p in target.rglob("*") if p.is_file())
             committed = request.git and not git.is_repository_root(dest)
             if committed:

@@ -76,17 +76,23 @@ def init(folder: Path, kind: str, pairs: tuple[str, ...], version: str | None) -
     help="Set and push a remote, e.g. git@host:org/hw1-{github_user}.git "
     "({github_user}, {student_id}, {handle}, {assignment}).",
 )
+@click.option(
+    "--no-lock",
+    is_flag=True,
+    envvar="MLSCAFFOLD_NO_LOCK",
+    help="Do not commit the template version's shipped uv.lock (the same versions for all).",
+)
 @JOBS
 @handle_errors
 def new_repos(
-    assignment: Path, roster_path: Path, out: Path, remote: str | None, jobs: int
+    assignment: Path, roster_path: Path, out: Path, remote: str | None, no_lock: bool, jobs: int
 ) -> None:
     """One repository per student of the roster, in OUT."""
     from mlscaffold.cohort import bulk, repos
 
     if remote is not None:
         repos.check_remote(remote)  # before any repository is made
-    outcomes = bulk.new(assignment, roster_path, out, remote, jobs, say)
+    outcomes = bulk.new(assignment, roster_path, out, remote, jobs, say, lock=not no_lock)
     failed = [o for o in outcomes if o.error]
     click.echo(f"{len(outcomes) - len(failed)} ready, {len(failed)} failed")
     for outcome in failed:

@@ -37,13 +37,15 @@ def new(
     remote: str | None,
     jobs: int,
     progress: Progress,
+    lock: bool = True,
 ) -> list[parallel.Outcome]:
     preset = presets.read(assignment)
     students = roster.read(roster_path)
     out.mkdir(parents=True, exist_ok=True)
     presets.record_roster(assignment, roster_path)  # `grade` grades this roster
+    root = assignment.resolve()
     todo = [
-        repos.NewJob(assignment.resolve(), preset, s, (out / preset.repo_name(s)).resolve(), remote)
+        repos.NewJob(root, preset, s, (out / preset.repo_name(s)).resolve(), remote, lock)
         for s in students
     ]
     progress(f"{len(todo)} student repositories of {preset.assignment} in {out}")

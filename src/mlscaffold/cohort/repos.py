@@ -99,6 +99,7 @@ class NewJob:
     student: Student
     dest: Path
     remote: str | None  # URL template: {github_user}, {student_id}, {handle}, {assignment}
+    lock: bool = True  # commit the template version's shipped uv.lock where it fits
 
 
 REMOTE_FIELDS = ("github_user", "student_id", "handle", "assignment")
@@ -169,6 +170,8 @@ def create_one(job: NewJob) -> str:
         data=job.preset.student_answers(job.student),
         defaults=True,
         version=job.preset.version,
+        lock=job.lock,
+        resolve_lock=False,
         add_files=lambda root: add_grading_files(root, job.assignment, job.preset),
     )
     generate(request)
