@@ -84,7 +84,9 @@ def variant_id(kind: str, answers: dict[str, Any]) -> str:
 
 
 # The longest tests (minutes each on 2 cores), started first: under -n, a long test drawn
-# last keeps one worker busy while the other has nothing left to do
+# last keeps one worker busy while the other has nothing left to do. With --dist worksteal
+# (pyproject.toml) an idle worker takes half of the other's queue; with --dist load a queue
+# handed out at the start stays where it was (one worker ran alone for the last 10 minutes)
 LONGEST = (
     "test_answers_fuzz.py::test_any_answer_text_yields_valid_files",
     "test_grading_attacks.py::test_no_attack_scores_above_an_untouched_repository",
