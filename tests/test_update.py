@@ -752,3 +752,70 @@ def test_damaged_per_user_bundle_is_replaced(project) -> None:
     done = run_cli("update", str(root))
     assert done.returncode == 0, done.stderr
     assert "damaged" in done.stderr and user.is_file()
+
+
+# ---- uv.lock kept in step with pyproject.toml ---------------------------------------------
+
+PYPROJECT = """[project]
+name = "demo-project"
+version = "0.1.0"
+requires-python = ">=3.10"
+dependencies = [{dependencies}]
+"""
+
+
+def _locked_project(tmp_path: Path, monkeypatch, v2_dependencies: str) -> Path:
+    """A project from a synthetic v1 whose pyproject.toml v2 changes, with a committed
+    uv.lock; uv works offline from an empty cache (only a dependency-free lock resolves)."""
+    from conftest import _write_template, release
+
+    from mlscaffold import uvlock
+
+    src, bundle = tmp_path / "lock-src", tmp_path / "lock-bundles" / "current.bundle"
+    for version, dependencies in ((1, ""), (2, v2_dependencies)):
+        _write_template(src, version)
+        text = PYPROJECT.format(dependencies=dependencies)
+        (src / "sentiment-classifier" / "pyproject.toml").write_text(text)
+        release.release(f"{version}.0.0", replace=False, bundle=bundle, templates=src)
+        if version == 1:
+            v1 = bundle.with_name("v1.bundle")
+            v1.write_bytes(bundle.read_bytes())
+    monkeypatch.setenv("UV_OFFLINE", "1")
+    monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-uv-cache"))
+    monkeypatch.setenv(source.SHIPPED_ENV, str(v1))
+    root = tmp_path / "locked"
+    assert run_cli("new", "sentiment-classifier", str(root), "--defaults").returncode == 0
+    assert uvlock.lock(root) is None and uvlock.fits(root)
+    _commit(root, "lock")
+    monkeypatch.setenv(source.SHIPPED_ENV, str(bundle))
+    return root
+
+
+def test_update_refreshes_a_lock_the_new_pyproject_outgrew(tmp_path: Path, monkeypatch) -> None:
+    from mlscaffold import uvlock
+
+    root = _locked_project(tmp_path, monkeypatch, "\"tabulate; python_version < '3'\"")
+    before = (root / "uv.lock").read_bytes()
+    rehearsal = run_cli("update", str(root), "--pretend")
+    assert rehearsal.returncode == 0, rehearsal.stderr
+    assert "uv.lock would be refreshed" in rehearsal.stdout
+    assert (root / "uv.lock").read_bytes() == before, "--pretend writes nothing"
+
+    done = run_cli("update", str(root))
+    assert done.returncode == 0, done.stderr
+    assert "uv.lock refreshed for the new pyproject.toml" in done.stdout
+    assert "  uv.lock\n" in done.stdout, "listed with the other changed files"
+    assert (root / "uv.lock").read_bytes() != before and uvlock.fits(root)
+    assert "tabulate" in (root / "uv.lock").read_text()
+
+
+def test_a_lock_that_cannot_be_refreshed_is_left_and_exits_1(tmp_path: Path, monkeypatch) -> None:
+    root = _locked_project(tmp_path, monkeypatch, '"tabulate>=0.9"')  # needs the index
+    before = (root / "uv.lock").read_bytes()
+    done = run_cli("update", str(root))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "uv.lock does not match the updated pyproject.toml" in done.stderr
+    assert "make lock" in done.stderr and "Traceback" not in done.stderr
+    assert (root / "uv.lock").read_bytes() == before, "the old lock is left, not deleted"
+    assert "tabulate>=0.9" in (root / "pyproject.toml").read_text(), "the update applied"
+    assert "Added in v2" in (root / "README.md").read_text()

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlscaffold import engine, git, journal, locking, moves, source
+from mlscaffold import engine, git, journal, locking, moves, source, uvlock
 from mlscaffold.check import Progress, template_source
 from mlscaffold.errors import DirtyRepositoryError, NotAProjectError, UsageError
 from mlscaffold.project import Project, load
@@ -51,6 +51,16 @@ class UpdateResult:
     binary_conflicts: list[str] = field(default_factory=list)  # also in `conflicts`
     uncommitted: list[str] = field(default_factory=list)  # left out of a --pretend rehearsal
     pretend: bool = False
+    # uv.lock after the update: "" (none, or it still fits), "refreshed" (uv lock made it fit
+    # pyproject.toml again), "stale" (--pretend: it would need refreshing), else why it
+    # could not be refreshed: the lock is left as it was and CI's `uv sync --locked` would fail
+    lock: str = ""
+
+    @property
+    def stale_lock(self) -> bool:
+        """A lock left not fitting pyproject.toml (a rehearsal's "stale" is refreshed by
+        the real update)."""
+        return self.lock not in ("", "refreshed", "stale")
 
     @property
     def nothing_to_do(self) -> bool:
@@ -58,13 +68,14 @@ class UpdateResult:
 
     @property
     def needs_attention(self) -> bool:
-        """Conflicts to resolve, removed files kept or template changes to renamed files not
-        applied: a person must look (exit 1)."""
-        return bool(self.conflicts or self.kept_removed or self.renamed)
+        """Conflicts to resolve, removed files kept, template changes to renamed files not
+        applied or a lock that no longer fits: a person must look (exit 1)."""
+        return bool(self.conflicts or self.kept_removed or self.renamed or self.stale_lock)
 
     @property
     def attention_count(self) -> int:
-        return len(self.conflicts) + len(self.kept_removed) + len(self.renamed)
+        stale = 1 if self.stale_lock else 0
+        return len(self.conflicts) + len(self.kept_removed) + len(self.renamed) + stale
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +90,7 @@ class UpdateResult:
             "binary_conflicts": self.binary_conflicts,
             "uncommitted": self.uncommitted,
             "pretend": self.pretend,
+            "lock": self.lock,
             "needs_attention": self.needs_attention,
         }
 
@@ -182,6 +194,8 @@ def _update(
         clone = journal.clone_path(root)
         git.local_clone(root, clone)
         result = _apply(load(clone), src, target, conflict, data)
+        result.lock = _refresh_lock(clone, project, result)
+        result.changed = git.dirty_files(clone)
         journal.carry(root, clone)
     except BaseException:  # failure, Ctrl-C, SIGTERM: no half-applied update (it was clean)
         journal.rollback(root)
@@ -205,6 +219,7 @@ def _rehearse(
         clone = Path(tmp) / project.root.name
         git.local_clone(project.root, clone)
         rehearsal = _apply(load(clone), src, target, conflict, data)
+        rehearsal.lock = _refresh_lock(clone, project, rehearsal, pretend=True)
     rehearsal.project, rehearsal.pretend, rehearsal.uncommitted = project.root, True, dirty
     return rehearsal
 
@@ -264,6 +279,23 @@ def _apply(
     result.conflicts = sorted(set(git.unmerged_files(root)) | rejected)
     result.changed = git.dirty_files(root)
     return result
+
+
+def _refresh_lock(root: Path, project: Project, result: UpdateResult, pretend: bool = False) -> str:
+    """uv.lock made to fit the updated pyproject.toml, in the rehearsal clone (so the journal
+    carries it in, or puts it back, with the rest). `uv lock` keeps every locked version that
+    still fits and resolves only what the template changed; it needs the package index."""
+    if not (root / uvlock.LOCK_FILE).is_file() or "pyproject.toml" not in result.changed:
+        return ""
+    if "pyproject.toml" in result.conflicts:
+        return "pyproject.toml has conflicts"
+    python_version = str(project.answers.get("python_version", ""))
+    if uvlock.fits(root, python_version):
+        return ""
+    if pretend:
+        return "stale"
+    why = uvlock.lock(root, python_version, keep=True)
+    return "refreshed" if why is None else why
 
 
 def _pristine(

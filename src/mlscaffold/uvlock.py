@@ -93,32 +93,43 @@ def adopt_shipped(project: Path, kind: str, python_version: str = "") -> bool:
     text = lzma.decompress(archive.read_bytes()).decode("utf-8")
     target = project / LOCK_FILE
     target.write_text(text.replace(f'"{PLACEHOLDER}"', f'"{dist_name(project)}"'), "utf-8")
-    try:
-        done = _uv_lock(uv, project, "--locked", "--offline", *_python_args(python_version))
-    except (OSError, subprocess.TimeoutExpired):
-        done = None
-    if done is not None and done.returncode == 0:
+    if fits(project, python_version):
         return True
     target.unlink(missing_ok=True)
     return False
 
 
-def lock(project: Path, python_version: str = "") -> str | None:
-    """Write `project/uv.lock` with `uv lock`. None when it is written, else why not, in
-    one line."""
+def fits(project: Path, python_version: str = "") -> bool:
+    """Whether `project/uv.lock` still matches its pyproject.toml (uv, offline, no index)."""
+    uv = uv_binary()
+    if uv is None or not (project / LOCK_FILE).is_file():
+        return False
+    try:
+        done = _uv_lock(uv, project, "--locked", "--offline", *_python_args(python_version))
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+def lock(project: Path, python_version: str = "", keep: bool = False) -> str | None:
+    """Write `project/uv.lock` with `uv lock` (an existing lock's versions are kept where
+    they still fit). None when it is written, else why not, in one line. On failure the
+    lock is removed (a new project: no half lock), or with `keep` left as it was."""
     uv = uv_binary()
     if uv is None:
         return "uv is not installed"
     try:
         done = _uv_lock(uv, project, *_python_args(python_version))
     except subprocess.TimeoutExpired:
-        (project / LOCK_FILE).unlink(missing_ok=True)
+        if not keep:
+            (project / LOCK_FILE).unlink(missing_ok=True)
         return f"uv lock took more than {TIMEOUT_S} s"
     except OSError as error:
         return f"uv could not run: {error.strerror or error}"
     if done.returncode == 0 and (project / LOCK_FILE).is_file():
         return None
-    (project / LOCK_FILE).unlink(missing_ok=True)
+    if not keep:
+        (project / LOCK_FILE).unlink(missing_ok=True)
     return _reason(done.stderr) or f"uv lock exited with {done.returncode}"
 
 

@@ -148,11 +148,27 @@ def update(
             + (" ..." if len(result.uncommitted) > 5 else ""),
             err=True,
         )
+    if result.lock == "refreshed":
+        click.echo("uv.lock refreshed for the new pyproject.toml (locked versions kept)")
+    elif result.lock == "stale":
+        click.echo("uv.lock would be refreshed for the new pyproject.toml (uv lock)")
+    elif result.stale_lock:
+        click.echo(
+            f"uv.lock no longer matches pyproject.toml and was left as it was ({result.lock}): "
+            "CI's uv sync --locked would fail",
+            err=True,
+        )
+    if result.stale_lock and result.attention_count == 1:
+        raise ConflictsError(
+            "uv.lock does not match the updated pyproject.toml",
+            "run make lock once the package index is reachable, then commit uv.lock",
+        )
     if result.needs_attention:
         raise ConflictsError(
             f"{result.attention_count} conflict(s) "
             f"{'would remain' if result.pretend else 'remain'}",
-            "edit the files listed (search for <<<<<<< or read the .rej files), then commit",
+            "edit the files listed (search for <<<<<<< or read the .rej files), then commit"
+            + ("; then run make lock and commit uv.lock" if result.stale_lock else ""),
         )
     if not result.pretend:
         click.echo("review with 'git diff', then commit")
