@@ -52,7 +52,8 @@ class UpdateResult:
     uncommitted: list[str] = field(default_factory=list)  # left out of a --pretend rehearsal
     pretend: bool = False
     # uv.lock after the update: "" (none, or it still fits), "refreshed" (uv lock made it fit
-    # pyproject.toml again), "stale" (--pretend: it would need refreshing), else why it
+    # pyproject.toml again), "stale" (--pretend: it would need refreshing), "unchecked" (no uv
+    # to check it with), else why it
     # could not be refreshed: the lock is left as it was and CI's `uv sync --locked` would fail
     lock: str = ""
 
@@ -60,7 +61,7 @@ class UpdateResult:
     def stale_lock(self) -> bool:
         """A lock left not fitting pyproject.toml (a rehearsal's "stale" is refreshed by
         the real update)."""
-        return self.lock not in ("", "refreshed", "stale")
+        return self.lock not in ("", "refreshed", "stale", "unchecked")
 
     @property
     def nothing_to_do(self) -> bool:
@@ -289,6 +290,8 @@ def _refresh_lock(root: Path, project: Project, result: UpdateResult, pretend: b
         return ""
     if "pyproject.toml" in result.conflicts:
         return "pyproject.toml has conflicts"
+    if uvlock.uv_binary() is None:
+        return "unchecked"  # no uv to tell: a note, not a failure
     python_version = str(project.answers.get("python_version", ""))
     if uvlock.fits(root, python_version):
         return ""
