@@ -758,9 +758,12 @@ def test_damaged_per_user_bundle_is_replaced(project) -> None:
 
 PYPROJECT = """[project]
 name = "demo-project"
-version = "0.1.0"
-requires-python = ">=3.10"
 dependencies = [{dependencies}]
+description = "A synthetic project"
+requires-python = ">=3.10"
+keywords = ["demo"]
+classifiers = ["Private :: Do Not Upload"]
+version = "0.1.0"
 """
 
 
@@ -819,3 +822,25 @@ def test_a_lock_that_cannot_be_refreshed_is_left_and_exits_1(tmp_path: Path, mon
     assert (root / "uv.lock").read_bytes() == before, "the old lock is left, not deleted"
     assert "tabulate>=0.9" in (root / "pyproject.toml").read_text(), "the update applied"
     assert "Added in v2" in (root / "README.md").read_text()
+
+
+def test_cohort_update_never_runs_a_students_build_backend(tmp_path: Path, monkeypatch) -> None:
+    """uv runs a project's own build backend to read dynamic metadata; in `cohort update`
+    the project is a student's, so its lock is listed, not refreshed: no student code runs
+    on the instructor's machine."""
+    from mlscaffold.cohort import repos
+
+    root = _locked_project(tmp_path, monkeypatch, "\"tabulate; python_version < '3'\"")
+    marker = tmp_path / "student-code-ran"
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text().replace('version = "0.1.0"\n', 'dynamic = ["version"]\n')
+    backend = '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n'
+    pyproject.write_text(text + "\n" + backend)
+    (root / "backend.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    _commit(root, "my own build backend")
+    job = repos.UpdateJob(root, "2.0.0", "template-2.0.0", push=False)
+    outcome = repos.update_one(job)
+    assert not marker.exists(), "the student's build backend ran"
+    assert outcome.state == "updated", outcome
+    assert "uv.lock not refreshed: the student runs make lock" in outcome.detail
+    assert "tabulate" in git(root, "show", "template-2.0.0:pyproject.toml")

@@ -52,8 +52,8 @@ class UpdateResult:
     uncommitted: list[str] = field(default_factory=list)  # left out of a --pretend rehearsal
     pretend: bool = False
     # uv.lock after the update: "" (none, or it still fits), "refreshed" (uv lock made it fit
-    # pyproject.toml again), "stale" (--pretend: it would need refreshing), "unchecked" (no uv
-    # to check it with), else why it
+    # pyproject.toml again), "stale" (--pretend: it would need refreshing), "unchecked" (not
+    # checked: no uv, or a project whose code must not run here), else why it
     # could not be refreshed: the lock is left as it was and CI's `uv sync --locked` would fail
     lock: str = ""
 
@@ -160,7 +160,11 @@ def update(
     conflict: engine.Conflict = "inline",
     data: dict[str, Any] | None = None,
     progress: Progress = lambda _msg: None,
+    refresh_lock: bool = True,
 ) -> UpdateResult:
+    """`refresh_lock`: let uv refresh uv.lock. uv runs the project's build backend when its
+    metadata is dynamic, so a repository someone else controls (a student's, in `cohort
+    update`) must pass False: its lock is then reported "unchecked", never run."""
     root = path.expanduser().absolute()
     exclusive = not pretend and git.is_repository_root(root)  # --pretend writes nothing
     with locking.exclusive(root) if exclusive else contextlib.nullcontext():
@@ -177,8 +181,8 @@ def update(
         verb = "trying" if pretend else "updating"
         progress(f"{verb} {project.root.name}: template {project.version} → {target}")
         if pretend:
-            return _rehearse(project, src, target, conflict, data or {}, dirty)
-        return _update(project, src, target, conflict, data or {})
+            return _rehearse(project, src, target, conflict, data or {}, dirty, refresh_lock)
+        return _update(project, src, target, conflict, data or {}, refresh_lock)
 
 
 def _update(
@@ -187,6 +191,7 @@ def _update(
     target: source.TemplateVersion,
     conflict: engine.Conflict,
     data: dict[str, Any],
+    refresh_lock: bool = True,
 ) -> UpdateResult:
     """Rehearse on a clone inside .git/, then carry the result in under the journal."""
     root = project.root
@@ -195,7 +200,7 @@ def _update(
         clone = journal.clone_path(root)
         git.local_clone(root, clone)
         result = _apply(load(clone), src, target, conflict, data)
-        result.lock = _refresh_lock(clone, project, result)
+        result.lock = _refresh_lock(clone, project, result, run_uv=refresh_lock)
         result.changed = git.dirty_files(clone)
         journal.carry(root, clone)
     except BaseException:  # failure, Ctrl-C, SIGTERM: no half-applied update (it was clean)
@@ -213,6 +218,7 @@ def _rehearse(
     conflict: engine.Conflict,
     data: dict[str, Any],
     dirty: list[str],
+    refresh_lock: bool = True,
 ) -> UpdateResult:
     """--pretend: Copier's own pretend mode reports nothing useful, so update a throwaway
     clone of HEAD instead (uncommitted changes are not in it: the result says which)."""
@@ -220,7 +226,7 @@ def _rehearse(
         clone = Path(tmp) / project.root.name
         git.local_clone(project.root, clone)
         rehearsal = _apply(load(clone), src, target, conflict, data)
-        rehearsal.lock = _refresh_lock(clone, project, rehearsal, pretend=True)
+        rehearsal.lock = _refresh_lock(clone, project, rehearsal, True, refresh_lock)
     rehearsal.project, rehearsal.pretend, rehearsal.uncommitted = project.root, True, dirty
     return rehearsal
 
@@ -282,7 +288,9 @@ def _apply(
     return result
 
 
-def _refresh_lock(root: Path, project: Project, result: UpdateResult, pretend: bool = False) -> str:
+def _refresh_lock(
+    root: Path, project: Project, result: UpdateResult, pretend: bool = False, run_uv: bool = True
+) -> str:
     """uv.lock made to fit the updated pyproject.toml, in the rehearsal clone (so the journal
     carries it in, or puts it back, with the rest). `uv lock` keeps every locked version that
     still fits and resolves only what the template changed; it needs the package index."""
@@ -290,8 +298,8 @@ def _refresh_lock(root: Path, project: Project, result: UpdateResult, pretend: b
         return ""
     if "pyproject.toml" in result.conflicts:
         return "pyproject.toml has conflicts"
-    if uvlock.uv_binary() is None:
-        return "unchecked"  # no uv to tell: a note, not a failure
+    if not run_uv or uvlock.uv_binary() is None:
+        return "unchecked"  # not checked (untrusted project, or no uv): a note, not a failure
     python_version = str(project.answers.get("python_version", ""))
     if uvlock.fits(root, python_version):
         return ""

@@ -153,7 +153,7 @@ def update(
     elif result.lock == "stale":
         click.echo("uv.lock would be refreshed for the new pyproject.toml (uv lock)")
     elif result.lock == "unchecked":
-        click.echo("note: pyproject.toml changed and uv is not installed: run make lock", err=True)
+        click.echo("note: pyproject.toml changed; uv.lock not checked: run make lock", err=True)
     elif result.stale_lock:
         click.echo(
             f"uv.lock no longer matches pyproject.toml and was left as it was ({result.lock}): "

@@ -289,7 +289,9 @@ def update_one(job: UpdateJob) -> UpdateOutcome:
     start = git.output("rev-parse", "--abbrev-ref", "HEAD", cwd=repo)
     git.run("checkout", "--quiet", "-b", job.branch, cwd=repo)
     try:
-        result = update(repo, to=job.to, conflict="inline")
+        # a student's pyproject.toml can name a build backend in their tree, which uv runs:
+        # their uv.lock is not refreshed here (it is listed instead)
+        result = update(repo, to=job.to, conflict="inline", refresh_lock=False)
         if result.needs_attention:
             git.discard_changes(repo)
             renamed = [f"{old} → {new} (renamed)" for old, new in result.renamed]
@@ -297,7 +299,10 @@ def update_one(job: UpdateJob) -> UpdateOutcome:
         git.commit_all(repo, f"Update template to {result.to_version}")
         if job.push:
             git.run("push", "--quiet", "-u", "origin", job.branch, cwd=repo)
-        return UpdateOutcome("updated", [f"{result.from_version} → {result.to_version}"])
+        done = [f"{result.from_version} → {result.to_version}"]
+        if result.lock == "unchecked":
+            done.append("uv.lock not refreshed: the student runs make lock")
+        return UpdateOutcome("updated", done)
     except BaseException:
         git.discard_changes(repo)
         raise
