@@ -139,7 +139,7 @@ def refresh_locks(version: str, bundle: Path = BUNDLE) -> None:
             )
             python_version = answers_python(project)
             archive = uvlock.shipped_lock(kind.name)
-            if uvlock.adopt_shipped(project, kind.name, python_version):
+            if uvlock.adopt_shipped(project, kind.name, answers["package_name"], python_version):
                 print(f"{archive.name}: still fits v{version}")
                 continue
             why = uvlock.lock(project, python_version)

@@ -159,18 +159,18 @@ def test_shipped_lock_fits_the_templates(
         pytest.skip(f"{kind} ships no lock (resolved where PyTorch's index answers)")
     root = _project(tmp_path, kind)
     monkeypatch.setenv("UV_CACHE_DIR", str(tmp_path / "empty-cache"))
-    python = tomllib.loads((root / "pyproject.toml").read_text())["project"]["requires-python"]
-    python = python.removeprefix(">=")
-    assert uvlock.adopt_shipped(root, kind, python), "shipped lock does not fit"
+    meta = tomllib.loads((root / "pyproject.toml").read_text())["project"]
+    python, name = meta["requires-python"].removeprefix(">="), meta["name"]
+    assert uvlock.adopt_shipped(root, kind, name, python), "shipped lock does not fit"
     lock = (root / "uv.lock").read_text(encoding="utf-8")
-    assert f'name = "{uvlock.dist_name(root)}"' in lock and uvlock.PLACEHOLDER not in lock
+    assert f'name = "{uvlock.dist_name(name)}"' in lock and uvlock.PLACEHOLDER not in lock
 
     # a dependency the lock does not hold: refused, and no lock is left behind
     pyproject = root / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     pyproject.write_text(text.replace("dependencies = [", 'dependencies = [\n  "tabulate",', 1))
     (root / "uv.lock").unlink()
-    assert not uvlock.adopt_shipped(root, kind, python)
+    assert not uvlock.adopt_shipped(root, kind, name, python)
     assert not (root / "uv.lock").exists()
 
 

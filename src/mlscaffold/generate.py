@@ -141,7 +141,8 @@ def _lock(
     """uv.lock for the first commit: the one shipped for this template version where it
     fits, else a fresh `uv lock`; where neither can be had, a note and no file."""
     python_version = str(answers.get("python_version", ""))
-    if uvlock.adopt_shipped(target, request.kind, python_version):
+    package = str(answers.get("package_name", ""))
+    if uvlock.adopt_shipped(target, request.kind, package, python_version):
         progress("dependencies locked to the versions tested with this template (uv.lock)")
         return True
     if not request.resolve_lock:

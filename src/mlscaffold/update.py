@@ -201,7 +201,8 @@ def _update(
         git.local_clone(root, clone)
         result = _apply(load(clone), src, target, conflict, data)
         result.lock = _refresh_lock(clone, project, result, run_uv=refresh_lock)
-        result.changed = git.dirty_files(clone)
+        if result.lock == "refreshed":
+            result.changed = git.dirty_files(clone)  # uv.lock joins the changed files
         journal.carry(root, clone)
     except BaseException:  # failure, Ctrl-C, SIGTERM: no half-applied update (it was clean)
         journal.rollback(root)
@@ -226,7 +227,7 @@ def _rehearse(
         clone = Path(tmp) / project.root.name
         git.local_clone(project.root, clone)
         rehearsal = _apply(load(clone), src, target, conflict, data)
-        rehearsal.lock = _refresh_lock(clone, project, rehearsal, True, refresh_lock)
+        rehearsal.lock = _refresh_lock(clone, project, rehearsal, pretend=True, run_uv=refresh_lock)
     rehearsal.project, rehearsal.pretend, rehearsal.uncommitted = project.root, True, dirty
     return rehearsal
 

@@ -62,12 +62,9 @@ def shipped_lock(kind: str) -> Path:
     return Path(os.environ.get(LOCKS_ENV) or SHIPPED_LOCKS) / f"{kind}.uv.lock.xz"
 
 
-def dist_name(project: Path) -> str:
-    """The project's name as uv writes it in a lock (PEP 503 normalised)."""
-    import tomllib
-
-    meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    return re.sub(r"[-_.]+", "-", str(meta["name"])).lower()
+def dist_name(name: str) -> str:
+    """A project name as uv writes it in a lock (PEP 503 normalised)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _uv_lock(uv: str, project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -84,15 +81,17 @@ def _uv_lock(uv: str, project: Path, *args: str) -> subprocess.CompletedProcess[
     )
 
 
-def adopt_shipped(project: Path, kind: str, python_version: str = "") -> bool:
-    """Write the kind's shipped lock as `project/uv.lock`, kept only where uv finds it
-    matches the project (checked offline, in well under a second); True when kept."""
+def adopt_shipped(project: Path, kind: str, name: str, python_version: str = "") -> bool:
+    """Write the kind's shipped lock as `project/uv.lock`, renamed for the project `name`
+    (its package name: the template derives the distribution name from it), kept only where
+    uv finds it matches the project (checked offline, in well under a second; a name that
+    does not match the project's is refused there too); True when kept."""
     uv, archive = uv_binary(), shipped_lock(kind)
     if uv is None or not archive.is_file():
         return False
     text = lzma.decompress(archive.read_bytes()).decode("utf-8")
     target = project / LOCK_FILE
-    target.write_text(text.replace(f'"{PLACEHOLDER}"', f'"{dist_name(project)}"'), "utf-8")
+    target.write_text(text.replace(f'"{PLACEHOLDER}"', f'"{dist_name(name)}"'), "utf-8")
     if fits(project, python_version):
         return True
     target.unlink(missing_ok=True)
