@@ -40,7 +40,10 @@ def cache_root() -> Path:
 
 
 def requirements(project: Path, groups: tuple[str, ...] = TESTED_GROUPS) -> list[str]:
-    import tomllib
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
 
     meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     extras = meta.get("optional-dependencies", {})
