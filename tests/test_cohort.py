@@ -320,6 +320,7 @@ def test_grade_is_fair_deterministic_and_survives_tampering_and_hangs(
     assert grades["s001"]["Accuracy"] == "0" and grades["s001"]["Pipeline runs"] == "0"
     assert grades["s001"]["total"] == "10"
     assert grades["s002"]["total"] == "0" and "timed out after 120 s" in grades["s002"]["note"]
+    assert "1 timed out with 2 repositories sharing the cores" in done.stderr, done.stderr
     assert grades["s003"]["total"] == "0" and grades["s003"]["note"] == "no repository"
     feedback = (assignment / "feedback" / "s000.md").read_text()
     assert "100 / 100" in feedback and "bundled sample" in feedback

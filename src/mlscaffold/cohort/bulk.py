@@ -135,6 +135,12 @@ def grade(
     # written once, after every sandbox has ended: nothing a student ran is still alive
     for result in grades:
         grading.write_feedback(assignment, result, f"Grade for {preset.assignment}")
+    timed_out = sum(g.timed_out for g in grades)
+    if timed_out and options.jobs > 1:  # a busy machine slows honest code too: say so
+        progress(
+            f"{timed_out} timed out with {options.jobs} repositories sharing the cores; if the "
+            "machine was busy, re-grade with --jobs 1 or a longer --timeout"
+        )
     return grades, grading.write_grades(assignment, rubric, grades), strangers
 
 

@@ -138,6 +138,7 @@ class StudentGrade:
     data: str = ""
     problem: str | None = None  # why the grade is zero (no repository, timeout, tampering)
     not_graded: list[str] = field(default_factory=list)  # files changed that are not theirs
+    timed_out: bool = False
 
 
 def reference_project(assignment: Path, preset: presets.Preset) -> Path:
@@ -503,6 +504,7 @@ def grade_one(job: GradeJob) -> StudentGrade:
             _grade(run, job, result)
         except TimedOut:
             result.problem = f"timed out after {job.assignment.timeout:g} s"
+            result.timed_out = True
         except evidence.Tampering as exc:
             result.problem = f"tampering suspected: {exc}"
         except scoring.ScoringError:
