@@ -21,7 +21,7 @@ def test_ruff_check_and_format() -> None:
 
 
 # standard-library modules newer than mlscaffold's Python floor (3.10)
-NEWER_THAN_THE_FLOOR = {"tomllib": (3, 11)}
+NEWER_THAN_THE_FLOOR = {"tomllib"}
 
 
 def _guarded_imports(tree: ast.AST) -> set[int]:
@@ -30,7 +30,8 @@ def _guarded_imports(tree: ast.AST) -> set[int]:
     for node in ast.walk(tree):
         if isinstance(node, ast.If) and "version_info" in ast.unparse(node.test):
             for inner in node.body:
-                lines |= {n.lineno for n in ast.walk(inner) if isinstance(n, ast.Import)}
+                imports = (ast.Import, ast.ImportFrom)
+                lines |= {n.lineno for n in ast.walk(inner) if isinstance(n, imports)}
     return lines
 
 
