@@ -3,30 +3,44 @@ case is one bubblewrap start (skipped where bubblewrap is not installed)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from mlscaffold.cohort import sandbox
+from mlscaffold.cohort import cgroups, sandbox
 
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap missing")
 
 
-def _run(tmp_path: Path, code: str, **limits: float) -> sandbox.Result:
+def _run(tmp_path: Path, code: str, **limits: Any) -> sandbox.Result:
     box = sandbox.choose(None, None, unsafe=False)
     python = sandbox.interpreter(sys.executable)
     project, out = tmp_path / "project", tmp_path / "out"
-    project.mkdir(exist_ok=True)
+    project.mkdir(parents=True, exist_ok=True)
     out.mkdir(exist_ok=True)
     layout = sandbox.Layout(project, out, readonly=python.folders)
     env = {"PATH": f"{python.bin}:/usr/bin:/bin", "HOME": "/grading/home"}
     return box.run(
-        [python.python, "-c", code], layout, env, sandbox.Limits(limits.pop("seconds", 60))
+        [python.python, "-c", code], layout, env, sandbox.Limits(**{"seconds": 60, **limits})
     )
+
+
+def _leftovers(marker: str) -> list[str]:
+    """Processes whose command line holds `marker`, and this grader's step cgroups still there."""
+    listing = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    found = [line for line in listing.splitlines() if marker in line]
+    box = sandbox.choose(None, None, unsafe=False)
+    assert box.caps is not None
+    for parent in box.caps.parents:
+        found += [str(p) for p in parent.glob(f"mlscaffold-{os.getpid()}-*")]
+    return found
 
 
 @needs_bwrap
@@ -102,6 +116,69 @@ def test_memory_is_limited(tmp_path: Path) -> None:
     assert not result.ok and "allocated" not in result.output and "MemoryError" in result.output
 
 
+@needs_bwrap
+def test_a_fork_bomb_stops_at_the_process_cap(tmp_path: Path) -> None:
+    """uid 0 of a user namespace is not held by RLIMIT_NPROC: 3,000 processes started in 7 s."""
+    marker = f"fork-bomb-{time.monotonic_ns()}"
+    code = (
+        f"import os, time\nmarker = {marker!r}\nstarted = failed = 0\n"
+        "for _ in range(5000):\n"
+        "    try:\n        pid = os.fork()\n"
+        "    except OSError:\n        failed += 1\n        continue\n"
+        "    if pid == 0:\n        time.sleep(60)\n        os._exit(0)\n"
+        "    started += 1\n"
+        "print('started', started, 'failed', failed)\n"
+    )
+    result = _run(tmp_path, code, processes=256)
+    assert not result.ok and result.resource_limit, result
+    assert "resource limit" in result.limit and "256 processes" in result.limit
+    started = int(result.output.split()[1])
+    assert 200 < started < 256, result.output
+    assert result.seconds < 30, result
+    assert _leftovers(marker) == []
+
+
+@needs_bwrap
+def test_the_memory_of_a_whole_step_is_capped_and_a_neighbour_runs_on(tmp_path: Path) -> None:
+    """Eight processes of 2 GiB each stay under the per-process limit but not under the step's
+    cap (3 GiB here, so the test itself is cheap); a step graded beside it is not touched."""
+    code = (
+        "import os\nkids = []\nfor _ in range(8):\n    pid = os.fork()\n"
+        "    if pid == 0:\n        block = bytearray(b'x') * (2 << 30)\n        os._exit(0)\n"
+        "    kids.append(pid)\n"
+        "print([os.waitstatus_to_exitcode(os.waitpid(k, 0)[1]) for k in kids])\n"
+    )
+    neighbour: list[sandbox.Result] = []
+
+    def honest() -> None:
+        time.sleep(0.5)  # while the big one allocates
+        neighbour.append(_run(tmp_path / "neighbour", "print(sum(i * i for i in range(10**6)))"))
+
+    beside = threading.Thread(target=honest)
+    beside.start()
+    result = _run(tmp_path / "greedy", code, total_memory=3 * sandbox.GiB)
+    beside.join()
+    assert not result.ok and result.resource_limit, result
+    assert "3 GiB" in result.limit and "-9" in result.output  # the kernel killed some
+    assert result.peak_memory is not None and result.peak_memory <= 3 * sandbox.GiB
+    assert result.seconds < 60, result
+    assert neighbour[0].ok and neighbour[0].output.strip() == str(sum(i * i for i in range(10**6)))
+    assert not neighbour[0].resource_limit
+    assert _leftovers(f"mlscaffold-never-{time.monotonic_ns()}") == []
+
+
+@needs_bwrap
+def test_without_cgroups_grading_refuses_unless_unsafe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cgroups, "ROOT", tmp_path / "no-cgroups")
+    with pytest.raises(sandbox.SandboxUnavailableError, match="cannot cap the processes") as exc:
+        sandbox.choose(None, None, unsafe=False)
+    assert exc.value.exit_code == 2 and "--unsafe" in str(exc.value.hint)
+    box = sandbox.choose(None, None, unsafe=True)
+    assert box.name == "bwrap" and box.caps is None  # still isolated, only uncapped
+
+
 def test_a_container_engine_that_cannot_run_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / "docker"
     fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon' >&2\nexit 1\n")
@@ -122,6 +199,8 @@ def test_a_container_step_has_no_network_and_a_read_only_root(tmp_path: Path) ->
     assert command[:2] == ["podman", "run"] and "--read-only" in command
     assert command[command.index("--network") + 1] == "none"
     assert f"{tmp_path / 'i'}:/grading/inputs:ro" in command
+    assert command[command.index("--pids-limit") + 1] == "512"
+    assert command[command.index("--memory") + 1] == str(8 * sandbox.GiB)
     assert command[-3:] == ["img:1", "python", "-V"]
 
 

@@ -7,7 +7,9 @@ output folder, and tmpfs for `/tmp` and HOME. Every namespace is new: no network
 other processes or of the instructor's folders and the other students' repositories (they
 are simply not there), and its own PID namespace, so every process the student started dies
 when the sandbox ends (a `setsid` daemon included). Limits: wall-clock time, memory (per
-process, `RLIMIT_DATA`), file size, and output, which is streamed and only its tail kept.
+process, `RLIMIT_DATA`), file size, and output, which is streamed and only its tail kept; and
+for the whole step, in a control group of its own (`cgroups.py`), the number of processes and
+threads and the memory all of them hold together. Without such a group grading refuses.
 
 A container engine (`docker`/`podman run --network none --read-only`) is the other option;
 `unsafe` runs the same steps as plain children and exists only behind `--unsafe`.
@@ -28,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mlscaffold.cohort import cgroups
 from mlscaffold.errors import UsageError
 
 INSIDE = Path("/grading")
@@ -59,6 +62,12 @@ class Limits:
     memory: int = 6 * GiB  # per process: PyTorch on small images stays well under
     file_size: int = 2 * GiB
     output: int = 64 * 1024  # the tail of what the code printed that is kept
+    # the whole step, in its cgroup: tasks are processes and threads (PyTorch starts a thread
+    # per core), the same number as the containers' --pids-limit; memory is one process at
+    # its limit with room for its data-loading workers, and two steps at the cap (graders run
+    # two students at once) still leave a 24 GiB machine room for itself
+    processes: int = 512
+    total_memory: int = 8 * GiB
 
 
 @dataclass(frozen=True)
@@ -80,10 +89,16 @@ class Result:
     dropped: int = 0  # bytes of output not kept
     timed_out: bool = False
     seconds: float = 0.0
+    limit: str = ""  # "resource limit: ..." when a cap of the whole step stopped it
+    peak_memory: int | None = None  # bytes the step held at most, all its processes together
+
+    @property
+    def resource_limit(self) -> bool:
+        return bool(self.limit)
 
     @property
     def ok(self) -> bool:
-        return self.returncode == 0 and not self.timed_out
+        return self.returncode == 0 and not self.timed_out and not self.limit
 
 
 @dataclass
@@ -92,6 +107,7 @@ class Sandbox:
 
     name: str
     image: str | None = None  # for docker/podman: Python and the projects' dependencies
+    caps: cgroups.Caps | None = None  # where each step's cgroup is made; None: no step caps
     running: set[subprocess.Popen] = field(default_factory=set)
 
     @property
@@ -103,37 +119,54 @@ class Sandbox:
             return {"project": layout.project, "out": layout.out, "inputs": layout.inputs or Path()}
         return {"project": INSIDE / "project", "out": INSIDE / "out", "inputs": INSIDE / "inputs"}
 
-    def command(self, argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str]:
+    def command(
+        self,
+        argv: Sequence[str],
+        layout: Layout,
+        env: dict[str, str],
+        limits: Limits | None = None,
+    ) -> list[str]:
         if self.name == "bwrap":
             return _bwrap(argv, layout, env)
         if self.container:
-            return _container(self.name, self.image or "", argv, layout, env)
+            return _container(self.name, self.image or "", argv, layout, env, limits)
         return list(argv)
 
     def run(
         self, argv: Sequence[str], layout: Layout, env: dict[str, str], limits: Limits
     ) -> Result:
         """Run one step; the sandbox and everything it started are gone when this returns."""
-        command = [*_limited(limits), *self.command(argv, layout, env)]
+        # the step's first process joins its cgroup before it execs prlimit and the sandbox
+        group = self.caps.group(limits.processes, limits.total_memory) if self.caps else None
+        command = [*(group.prefix() if group else []), *_limited(limits)]
+        command += self.command(argv, layout, env, limits)
         started = time.monotonic()
-        process = subprocess.Popen(
-            command,
-            cwd=layout.project,
-            env=env if self.name == "unsafe" else _host_env(),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        try:
+            process = subprocess.Popen(
+                command,
+                cwd=layout.project,
+                env=env if self.name == "unsafe" else _host_env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        except BaseException:
+            if group:
+                group.close()
+            raise
         self.running.add(process)
         tail = _Tail(process.stdout, limits.output)  # type: ignore[arg-type]
         timed_out = False
+        usage = cgroups.Usage()
         try:
             process.wait(timeout=limits.seconds)
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
             _kill(process)
+            if group:
+                usage = group.close()
             self.running.discard(process)
             tail.join()
         return Result(
@@ -142,6 +175,8 @@ class Sandbox:
             tail.dropped,
             timed_out,
             round(time.monotonic() - started, 2),
+            _reached(usage, limits),
+            usage.peak_memory,
         )
 
     def stop_all(self) -> None:
@@ -201,6 +236,14 @@ def _limited(limits: Limits) -> list[str]:
         "--core=0",
         "--",
     ]
+
+
+def _reached(usage: cgroups.Usage, limits: Limits) -> str:
+    if usage.processes:
+        return f"resource limit: more than {limits.processes} processes and threads at once"
+    if usage.memory:
+        return f"resource limit: more than {limits.total_memory / GiB:g} GiB of memory in all"
+    return ""
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -277,10 +320,19 @@ def _bwrap(argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str
 
 
 def _container(
-    engine: str, image: str, argv: Sequence[str], layout: Layout, env: dict[str, str]
+    engine: str,
+    image: str,
+    argv: Sequence[str],
+    layout: Layout,
+    env: dict[str, str],
+    limits: Limits | None = None,
 ) -> list[str]:
+    limits = limits or Limits(0)
     command = [engine, "run", "--rm", "--network", "none", "--read-only", "--init"]
-    command += ["--tmpfs", "/tmp", "--tmpfs", str(INSIDE / "home"), "--pids-limit", "512"]
+    command += ["--tmpfs", "/tmp", "--tmpfs", str(INSIDE / "home")]
+    # the engine's own cgroup caps the whole container; swap equal to memory: none beyond it
+    command += ["--pids-limit", str(limits.processes), "--memory", str(limits.total_memory)]
+    command += ["--memory-swap", str(limits.total_memory)]
     command += ["-v", f"{layout.project}:{INSIDE / 'project'}:rw"]
     command += ["-v", f"{layout.out}:{INSIDE / 'out'}:rw"]
     if layout.inputs is not None:
@@ -327,7 +379,18 @@ def choose(container: str | None, image: str | None, unsafe: bool) -> Sandbox:
         return Sandbox("unsafe")  # benchmarks measure what the sandbox costs with this
     why = _bwrap_works()
     if why is None:
-        return Sandbox("bwrap")
+        try:
+            return Sandbox("bwrap", caps=cgroups.Caps.find())
+        except cgroups.CgroupError as exc:
+            if unsafe:
+                return Sandbox("bwrap")  # isolated still, but a step's processes are uncapped
+            raise SandboxUnavailableError(
+                "cannot cap the processes and memory of a grading step (a fork bomb could "
+                f"take the machine down): no cgroup can be made here ({exc})",
+                "grade as root where cgroup v1 pids and memory are mounted, or from a cgroup "
+                "v2 subtree delegated with pids and memory; use --container docker|podman, or "
+                "accept the risk with --unsafe",
+            ) from None
     if unsafe:
         return Sandbox("unsafe")
     raise SandboxUnavailableError(
