@@ -534,6 +534,242 @@ def test_errors_never_quote_hidden_labels(tmp_path: Path) -> None:
         assert "HIDDEN" not in message, message
 
 
+# ---- odd numbers: a metric that overflows scores as not finite, never as a crash ---------------
+
+
+def test_metrics_give_inf_or_nan_where_they_used_to_raise() -> None:
+    assert metrics.rmse([1.0], [1e308]) == math.inf  # (1e308 - 1) ** 2 raised OverflowError
+    assert metrics.rmse([0.0, 0.0], [1e200, -1e200]) == math.inf
+    # fsum of two finite 1.7e308 overflowed: the mean of finite values stays finite
+    assert metrics.mae([0.0, 0.0], [1.7e308, 1.7e308]) == pytest.approx(1.7e308)
+    assert metrics.mae([0.0], [math.inf]) == math.inf
+    assert math.isnan(metrics._mean([math.inf, -math.inf]))  # no mean, and no ValueError
+    assert math.isnan(metrics.rmse([0.0], [math.nan]))
+    assert metrics.rmse_log([1.0], [1e308]) == pytest.approx(math.log(1e308) - math.log(2))
+    assert metrics.rmse_log([1.0], [math.inf]) == math.inf
+    assert math.isnan(metrics.log_loss([math.nan]))
+    with pytest.raises(ValueError, match="no values"):
+        metrics.rmse([], [])
+
+
+def _regression_holdout(tmp_path: Path) -> scoring.Holdout:
+    source = tmp_path / "source"
+    _write(source / "train.csv", ["Id", "x", "y"], [[i, i, 100 + i] for i in range(40)])
+    sample, inputs = _folders(tmp_path)
+    answers = {"target_column": "y", "id_column": "Id", "task": "regression", "metric": "rmse"}
+    return scoring.for_kind("kaggle-entry").prepare(source, sample, inputs, answers, 0)
+
+
+def test_a_regression_prediction_of_1e308_fails_the_metric_not_the_grader(
+    tmp_path: Path,
+) -> None:
+    from mlscaffold.cohort import grading
+
+    holdout = _regression_holdout(tmp_path)
+    some = next(iter(holdout.labels))
+    result = scoring.for_kind("kaggle-entry").score(
+        {"values": {**holdout.labels, some: 1e308}}, holdout
+    )
+    assert result["model"]["rmse"] == result["model"]["cv_mean"] == math.inf
+    assert math.isfinite(result["model"]["mae"]) and math.isfinite(result["baseline"]["rmse"])
+    passed, message = grading._metric_check({"check": "beats_baseline"}, result)
+    assert not passed and message == "model.rmse is not a finite number"
+    expr = {"check": "metric", "name": "rmse", "expr": "model.rmse < 1000"}
+    assert grading._metric_check(expr, result) == (False, "model.rmse is not a finite number")
+    everywhere = {key: -1.7e308 for key in holdout.labels}  # sums past the largest float
+    result = scoring.for_kind("kaggle-entry").score({"values": everywhere}, holdout)
+    assert result["model"]["rmse"] == math.inf and result["model"]["mae"] > 1e307
+    # an integer too large for a float (JSON allows one): refused with one line
+    message = _error("kaggle-entry", {"values": {**holdout.labels, some: 10**400}}, holdout)
+    assert "not a finite number" in message
+
+
+ODD_VALUES: list[Any] = [
+    1e308, -1e308, 1.7976931348623157e308, 10**400, -(10**400), 2**63, 1e-320, -0.0, -1, 0.5,
+    math.nan, math.inf, -math.inf, "1e308", "nan", True, None, [], {}, [1e308], "x" * 5000,
+]  # fmt: skip
+
+
+def _scored_or_refused(kind: str, predictions: Any, holdout: scoring.Holdout) -> None:
+    """Odd predictions give metrics (numbers, maybe not finite) or a one-line ScoringError;
+    no other exception reaches the grader."""
+    try:
+        result = scoring.for_kind(kind).score(predictions, holdout)
+    except scoring.ScoringError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 200, str(exc)
+        return
+    for side in ("model", "baseline"):
+        assert all(isinstance(v, float) for v in result[side].values()), result[side]
+
+
+def test_odd_numbers_in_every_kind_are_scored_or_refused(tmp_path: Path) -> None:
+    holdouts = {
+        "sentiment-classifier": _sentiment(tmp_path / "s")[0],
+        "kaggle-entry": _kaggle(tmp_path / "k")[0],
+        "image-classifier": scoring.for_kind("image-classifier").prepare(
+            _npz(tmp_path / "i"), *_folders(tmp_path / "i"), {}, 0
+        ),
+    }
+    for kind, holdout in holdouts.items():
+        good = _perfect(holdout)
+        some = next(iter(holdout.labels))
+        width = len(holdout.info["classes"])
+        for value in ODD_VALUES:
+            rows = [[value] * width, [value] + [0.0] * (width - 1), [0.0] * (width - 1) + [value]]
+            for row in rows:
+                probabilities = {**good["probabilities"], some: row}
+                _scored_or_refused(kind, {**good, "probabilities": probabilities}, holdout)
+            every = {key: [value] * width for key in holdout.labels}
+            _scored_or_refused(kind, {**good, "probabilities": every}, holdout)
+            _scored_or_refused(kind, {**good, "classes": [value] * width}, holdout)
+            _scored_or_refused(
+                kind, {**good, "probabilities": {**every, str(value): [1.0]}}, holdout
+            )
+
+    regression = _regression_holdout(tmp_path / "r")
+    some = next(iter(regression.labels))
+    for value in ODD_VALUES:
+        _scored_or_refused(
+            "kaggle-entry", {"values": {**regression.labels, some: value}}, regression
+        )
+        every = {key: value for key in regression.labels}
+        _scored_or_refused("kaggle-entry", {"values": every}, regression)
+
+    sample, inputs = _folders(tmp_path / "rec")
+    rec = scoring.for_kind("recommender").prepare(_ratings(tmp_path / "rec"), sample, inputs, {}, 0)
+    user = next(iter(rec.labels))
+    good = dict(rec.info["popular"])
+    for value in ODD_VALUES:
+        for items in ([value], [value, value], value, [*good[user][:9], value]):
+            _scored_or_refused("recommender", {"recommendations": {**good, user: items}}, rec)
+
+
+# ---- the evaluation data's layout: refused at the start, naming the missing file ----------------
+
+
+def _reference(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A reference project's data/sample/ holding `files` (relative path: text)."""
+    reference = tmp_path / "reference"
+    for name, text in files.items():
+        path = reference / "data" / "sample" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return reference
+
+
+KAGGLE_SAMPLE = {"train.csv": "", "test.csv": "", "sample_submission.csv": ""}
+
+
+def _layout_error(kind: str, data: Path, reference: Path, answers: Any = None) -> str:
+    with pytest.raises(scoring.LayoutError) as caught:
+        scoring.check_layout(kind, data, reference, answers or {})
+    message = str(caught.value)
+    assert isinstance(caught.value, scoring.PrepareError) and "\n" not in message
+    assert str(data) in message, message
+    return message
+
+
+def test_kaggle_evaluation_data_needs_test_csv_and_a_sample_submission(tmp_path: Path) -> None:
+    reference = _reference(tmp_path, KAGGLE_SAMPLE)
+    data = tmp_path / "grading" / "data"
+    _write(data / "train.csv", ["PassengerId", "Survived"], [[1, 0]])
+    message = _layout_error("kaggle-entry", data, reference)
+    assert message.startswith(f"{data} has no test.csv (nor sample_submission.csv"), message
+    assert "train.csv, test.csv and sample_submission.csv" in message
+    _write(data / "test.csv", ["PassengerId"], [[2]])
+    message = _layout_error("kaggle-entry", data, reference)
+    assert f"{data} has no sample_submission.csv (or *submission*.csv):" in message
+    _write(data / "gender_submission.csv", ["PassengerId", "Survived"], [[2, 0]])  # Titanic's
+    scoring.check_layout("kaggle-entry", data, reference, {})
+    (data / "train.csv").unlink()
+    assert "has no train.csv:" in _layout_error("kaggle-entry", data, reference)
+    assert "has no train.csv" in _layout_error("kaggle-entry", tmp_path / "nowhere", reference)
+    # an older reference without test files asks for train.csv only
+    older = _reference(tmp_path / "old", {"train.csv": ""})
+    assert scoring.for_kind("kaggle-entry").required(older, {})[0].name == "train.csv"
+    assert len(scoring.for_kind("kaggle-entry").required(older, {})) == 1
+
+
+def test_each_kinds_layout(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    sentiment = _reference(tmp_path / "s", {"reviews.csv": ""})
+    assert "has no reviews.csv" in _layout_error("sentiment-classifier", data, sentiment)
+    recommender = _reference(tmp_path / "r", {"ratings.csv": "", "items.csv": ""})
+    assert "has no ratings.csv:" in _layout_error("recommender", data, recommender)
+    (data / "reviews.csv").write_text("text,label\n")
+    (data / "ratings.csv").write_text("user,item\n")
+    scoring.check_layout("sentiment-classifier", data, sentiment, {})
+    scoring.check_layout("recommender", data, recommender, {})  # items.csv is made when missing
+
+
+def test_image_layout_is_the_one_the_project_reads(tmp_path: Path) -> None:
+    arrays_ref = _reference(tmp_path / "a", {"images.npz": ""})
+    folder_ref = _reference(tmp_path / "f", {"images/cat/0.png": "", "images/dog/0.png": ""})
+    npz = _npz(tmp_path / "npz")
+    folders = tmp_path / "folders"
+    (folders / "images" / "cat").mkdir(parents=True)
+    (folders / "images" / "cat" / ".hidden.png").write_text("")
+    (folders / "images" / "cat" / "notes.txt").write_text("")
+    kind = "image-classifier"
+    scoring.check_layout(kind, npz, arrays_ref, {"image_dataset": "fashion-mnist"})
+    assert "has no images.npz:" in _layout_error(kind, folders, arrays_ref)
+    message = _layout_error(kind, npz, folder_ref)
+    assert "has no images/ (one sub-folder of images per class)" in message
+    assert "has no images/" in _layout_error(kind, folders, folder_ref)  # no image file in it
+    (folders / "images" / "cat" / "sub").mkdir()
+    (folders / "images" / "cat" / "sub" / "0.PNG").write_text("")
+    scoring.check_layout(kind, folders, folder_ref, {})
+    # no sample in the reference: the answers say which; without them either will do
+    bare = tmp_path / "bare"
+    assert "images.npz" in _layout_error(kind, folders, bare, {"image_dataset": "mnist"})
+    assert "images/" in _layout_error(kind, npz, bare, {"image_dataset": "folder"})
+    scoring.check_layout(kind, npz, bare, {})
+    scoring.check_layout(kind, folders, bare, {})
+    assert "images.npz or images/" in _layout_error(kind, tmp_path / "empty", bare)
+
+
+def test_a_damaged_npz_is_a_prepare_error(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "images.npz").write_bytes(b"not a zip")
+    sample, inputs = _folders(tmp_path)
+    adapter = scoring.for_kind("image-classifier")
+    with pytest.raises(scoring.PrepareError, match=r"images\.npz"):
+        adapter.prepare(source, sample, inputs, {}, 0)
+    arrays.write_npz(source / "images.npz", {"train_x": arrays.integer_array([1])})
+    with pytest.raises(scoring.PrepareError, match="not the kind's layout"):
+        adapter.prepare(source, sample, inputs, {}, 0)
+
+
+def test_kaggle_test_files_are_checked_as_the_project_checks_them(tmp_path: Path) -> None:
+    adapter = scoring.for_kind("kaggle-entry")
+    answers = {"target_column": "Survived", "id_column": "PassengerId", "task": "binary"}
+
+    def prepare(name: str) -> None:
+        sample, inputs = _folders(tmp_path / name)
+        adapter.prepare(source, sample, inputs, answers, 0)
+
+    source = _titanic(tmp_path / "a")
+    _write(source / "test.csv", ["PassengerId", "Pclass", "Fare", "Survived"], [[1000, 1, 2, 0]])
+    with pytest.raises(scoring.PrepareError, match="holds the target column 'Survived'"):
+        prepare("target")
+    _write(source / "test.csv", ["Pclass", "Fare"], [[1, 2.0]])
+    with pytest.raises(scoring.PrepareError, match=r"test\.csv has no id column 'PassengerId'"):
+        prepare("id")
+    _write(source / "test.csv", ["PassengerId", "Pclass", "Age"], [[1000, 1, 2.0]])
+    with pytest.raises(scoring.PrepareError, match=r"column 'Age' is only in test\.csv"):
+        prepare("features")
+    _write(source / "test.csv", ["PassengerId", "Pclass", "Fare"], [[1000, 1, 2.0], [1001, 1, 2]])
+    with pytest.raises(scoring.PrepareError, match=r"ids are not those of test\.csv"):
+        prepare("ids")
+    (source / "sample_submission.csv").unlink()
+    _write(source / "my_submission.csv", ["PassengerId", "Survived"], [[1000, 0], [1001, 1]])
+    sample, inputs = _folders(tmp_path / "other name")
+    adapter.prepare(source, sample, inputs, answers, 0)
+    assert (sample / "my_submission.csv").is_file()  # the project finds *submission*.csv
+
+
 # ---- end to end: a generated project graded by its predictions ---------------------------------
 
 

@@ -12,12 +12,18 @@ are checked and scored here, with the kind's trivial baseline, in plain Python.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from mlscaffold.cohort.scoring.base import (
     MAX_PREDICTION_BYTES,
     Adapter,
     Holdout,
+    LayoutError,
+    Need,
     PrepareError,
     ScoringError,
+    missing,
     read_predictions,
 )
 from mlscaffold.cohort.scoring.image import ImageAdapter
@@ -31,9 +37,12 @@ __all__ = [
     "MAX_PREDICTION_BYTES",
     "Adapter",
     "Holdout",
+    "LayoutError",
+    "Need",
     "NoAdapterError",
     "PrepareError",
     "ScoringError",
+    "check_layout",
     "for_kind",
     "read_predictions",
 ]
@@ -58,3 +67,10 @@ def for_kind(kind: str) -> Adapter:
         return ADAPTERS[kind]
     except KeyError:
         raise NoAdapterError(kind, sorted(ADAPTERS)) from None
+
+
+def check_layout(kind: str, data: Path, reference: Path, answers: dict[str, Any]) -> None:
+    """Refuse evaluation data (`data`, the instructor's grading/data/) that lacks a file of
+    the kind's layout, as the assignment's `reference` project's data/sample/ holds it: a
+    LayoutError (a PrepareError) naming the missing file and the folder."""
+    missing(for_kind(kind).required(reference, answers), data, kind)

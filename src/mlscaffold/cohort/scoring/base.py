@@ -12,7 +12,7 @@ import json
 import math
 import random
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -51,9 +51,54 @@ class PrepareError(ValueError):
     student's): the message names the file or column."""
 
 
+class LayoutError(PrepareError):
+    """The instructor's evaluation data lacks a file of the kind's layout (the one the
+    project's data/sample/ has): every student's pipeline would fail on it alike."""
+
+
+@dataclass(frozen=True)
+class Need:
+    """One thing the evaluation data must hold: `name` says what in a message, `found`
+    tells whether a folder holds it (alternatives, such as either of two file names, are
+    one need)."""
+
+    name: str
+    found: Callable[[Path], bool]
+
+
+def file_need(name: str, *others: str) -> Need:
+    """A plain file called `name`, or one matching any of the glob patterns `others`."""
+    patterns = (name, *others)
+    label = f"{name} (or {' or '.join(others)})" if others else name
+
+    def found(folder: Path) -> bool:
+        return any(path.is_file() for pattern in patterns for path in folder.glob(pattern))
+
+    return Need(label, found)
+
+
+def missing(needs: Sequence[Need], folder: Path, kind: str) -> None:
+    """Refuse `folder` when it lacks any of `needs`, naming the first missing one, the
+    folder and the whole layout, in one line."""
+    absent = [need for need in needs if not (folder.is_dir() and need.found(folder))]
+    if absent:
+        names = [need.name for need in needs]
+        layout = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+        raise LayoutError(
+            f"{folder} has no {absent[0].name}"
+            + (f" (nor {', '.join(n.name for n in absent[1:])})" if absent[1:] else "")
+            + f": {kind} grades from {layout}, as in the project's data/sample/"
+        )
+
+
 class Adapter(Protocol):
     """One kind's part of grading: split the labelled data, predict inside the sandbox, score
     outside it."""
+
+    def required(self, reference: Path, answers: dict[str, Any]) -> list[Need]:
+        """What the labelled data must hold for this assignment (its reference project's
+        data/sample/ and answers), checked before any student is graded."""
+        ...
 
     def prepare(
         self, source: Path, sample: Path, inputs: Path, answers: dict[str, Any], seed: int = 0
@@ -141,7 +186,10 @@ def number(value: Any, what: str) -> float:
     """A finite number from untrusted JSON (bools are not numbers here)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ScoringError(f"{what} is not a number: {show(value)}")
-    result = float(value)
+    try:
+        result = float(value)
+    except OverflowError:  # an integer of hundreds of digits: JSON allows it
+        raise ScoringError(f"{what} is not a finite number ({show(value)})") from None
     if not math.isfinite(result):
         raise ScoringError(f"{what} is not a finite number ({show(value)})")
     return result

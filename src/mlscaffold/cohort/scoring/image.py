@@ -4,6 +4,8 @@ anonymous image files, classified by the project's saved network through its `pr
 from __future__ import annotations
 
 import shutil
+import struct
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ from mlscaffold.cohort.scoring import arrays, base
 ARRAYS = "images.npz"  # torchvision data sets: classes, train_x/_y, test_x/_y (uint8 N,H,W,C)
 FOLDER = "images"  # your own images: one sub-folder per class
 SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}  # the kind's
+# what a damaged or foreign .npz raises while it is read (a zip, .npy headers, arrays)
+UNREADABLE = (zipfile.BadZipFile, ValueError, SyntaxError, struct.error, IndexError, KeyError)
 TOP_K = 5  # the kind's evaluate.top_k
 NAMES = {  # the kind's reports/metrics.json names
     "accuracy": "accuracy",
@@ -50,11 +54,47 @@ def _images(folder: Path) -> list[tuple[Path, str]]:
     return found
 
 
+def _has_images(folder: Path) -> bool:
+    """Whether `_images` would find any: stops at the first."""
+    if not folder.is_dir():
+        return False
+    for class_dir in folder.iterdir():
+        if class_dir.is_dir() and class_dir.name[0] != ".":
+            for path in class_dir.rglob("*"):
+                if path.is_file() and path.suffix.lower() in SUFFIXES and path.name[0] != ".":
+                    return True
+    return False
+
+
 class ImageAdapter:
     """images.npz: train and test pooled, a quarter held out, the rest split again into the
     sample's train and test; folders: a quarter of each class's files held out."""
 
     kind = "image-classifier"
+
+    def required(self, reference: Path, answers: dict[str, Any]) -> list[base.Need]:
+        """images.npz or class folders under images/, whichever the project's pipeline reads
+        (its data/sample/ holds that one; the answers say where it holds neither)."""
+        sample = reference / "data" / "sample"
+        arrays_need = base.file_need(ARRAYS)
+        folder_need = base.Need(
+            f"{FOLDER}/ (one sub-folder of images per class)",
+            lambda folder: _has_images(folder / FOLDER),
+        )
+        if (sample / ARRAYS).is_file():
+            return [arrays_need]
+        if (sample / FOLDER).is_dir():
+            return [folder_need]
+        dataset = answers.get("image_dataset")
+        if dataset == "folder":
+            return [folder_need]
+        if dataset:
+            return [arrays_need]
+        either = base.Need(
+            f"{ARRAYS} or {folder_need.name}",
+            lambda folder: arrays_need.found(folder) or folder_need.found(folder),
+        )
+        return [either]
 
     def prepare(
         self, source: Path, sample: Path, inputs: Path, answers: dict[str, Any], seed: int = 0
@@ -67,7 +107,10 @@ class ImageAdapter:
         raise base.PrepareError(f"{source} holds neither {ARRAYS} nor a folder {FOLDER}/")
 
     def _arrays(self, path: Path, sample: Path, inputs: Path, seed: int) -> base.Holdout:
-        stored = arrays.read_npz(path)
+        try:
+            stored = arrays.read_npz(path)
+        except UNREADABLE as exc:
+            raise base.PrepareError(f"{path}: not an .npz archive numpy wrote ({exc})") from None
         try:
             classes = [base.canonical(name) for name in stored["classes"].strings()]
             images, labels = stored["train_x"], stored["train_y"].integers()
@@ -78,7 +121,7 @@ class ImageAdapter:
                     images.data + test.data,
                 )  # fmt: skip
                 labels += stored["test_y"].integers()
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, IndexError, TypeError, struct.error) as exc:
             raise base.PrepareError(f"{path}: not the kind's layout ({exc})") from None
         if images.descr != "|u1" or len(images.shape) not in (3, 4):
             raise base.PrepareError(f"{path}: images must be uint8 (N, H, W[, C])")

@@ -4,6 +4,7 @@ project's own fold models, scored in the competition's metric."""
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,9 @@ from mlscaffold.cohort.scoring import base, metrics
 HIGHER_IS_BETTER = {"accuracy": True, "roc_auc": True}  # the kind's metrics.py: others lower
 CLASSIFICATION_METRICS = ("accuracy", "roc_auc", "log_loss")
 REGRESSION_METRICS = ("rmse", "rmse_log", "mae")
-SUBMISSIONS = ("sample_submission.csv", "gender_submission.csv")
+TEST_FILE = "test.csv"
+SUBMISSION_FILE = "sample_submission.csv"  # or the competition's own *submission*.csv (Titanic's
+SUBMISSIONS = "*submission*.csv"  # gender_submission.csv), as the kind's data.submission_file
 
 DRIVER_BODY = '''
 def predict(root, inputs, paths):
@@ -54,11 +57,55 @@ def _settings(answers: dict[str, Any]) -> tuple[str, str, str, str]:
     return target, id_column, task, metric
 
 
+def submission_file(folder: Path) -> Path | None:
+    """The sample submission as the kind's data.submission_file finds it."""
+    if (folder / SUBMISSION_FILE).is_file():
+        return folder / SUBMISSION_FILE
+    return next((p for p in sorted(folder.glob(SUBMISSIONS)) if p.is_file()), None)
+
+
+def _check_test_files(source: Path, train_header: list[str], target: str, id_column: str) -> None:
+    """test.csv and the sample submission as the kind's pipeline checks them (its
+    data.check_schema and predict.validate), so that no student's run fails on them."""
+    path = source / TEST_FILE
+    header, rows = base.read_csv(path)
+    if id_column not in header:
+        raise base.PrepareError(f"{path} has no id column {id_column!r}")
+    if target in header:
+        raise base.PrepareError(f"{path} holds the target column {target!r}")
+    features = set(train_header) - {target}
+    for column in sorted(features ^ set(header)):
+        where = "train.csv" if column in features else "test.csv"
+        raise base.PrepareError(f"{source}: column {column!r} is only in {where}")
+    ids = [base.canonical(row[id_column] or "") for row in rows]
+    if len(set(ids)) != len(ids):
+        raise base.PrepareError(f"{path}: id column {id_column!r} repeats")
+    submission = submission_file(source)
+    if submission is None:
+        return
+    header, rows = base.read_csv(submission)
+    if id_column not in header:
+        raise base.PrepareError(f"{submission} has no id column {id_column!r}")
+    if {base.canonical(row[id_column] or "") for row in rows} != set(ids) or len(rows) != len(ids):
+        raise base.PrepareError(f"{submission}: its ids are not those of {path.name}")
+
+
 class KaggleAdapter:
     """Hold out a quarter of train.csv; the sandbox keeps the rest (and the unlabelled
     test.csv, so the project's pipeline runs unchanged) and predicts the held-out rows."""
 
     kind = "kaggle-entry"
+
+    def required(self, reference: Path, answers: dict[str, Any]) -> list[base.Need]:
+        """train.csv, and test.csv and a sample submission where the project's sample has
+        them (its pipeline predicts test.csv and checks the submission against the sample)."""
+        sample = reference / "data" / "sample"
+        needs = [base.file_need("train.csv")]
+        if (sample / TEST_FILE).is_file():
+            needs.append(base.file_need(TEST_FILE))
+        if submission_file(sample) is not None:
+            needs.append(base.file_need(SUBMISSION_FILE, SUBMISSIONS))
+        return needs
 
     def prepare(
         self, source: Path, sample: Path, inputs: Path, answers: dict[str, Any], seed: int = 0
@@ -78,6 +125,8 @@ class KaggleAdapter:
                 truth: list[Any] = [float(row[target]) for row in rows]
             except ValueError:
                 raise base.PrepareError(f"train.csv: {target!r} is not numeric") from None
+            if not all(math.isfinite(value) for value in truth):
+                raise base.PrepareError(f"train.csv: {target!r} holds inf or nan")
             keep = len(rows) - base.held_count(len(rows), keep=10)
             order = base.shuffled(range(len(rows)), seed)
             held = set(order[keep:])
@@ -94,12 +143,12 @@ class KaggleAdapter:
         (inputs / "meta.json").write_text(
             json.dumps({"id": id_column, "task": task}), encoding="utf-8"
         )
-        if (source / "test.csv").is_file():  # the project's pipeline also predicts test.csv
-            shutil.copyfile(source / "test.csv", sample / "test.csv")
-            for name in SUBMISSIONS:
-                if (source / name).is_file():
-                    shutil.copyfile(source / name, sample / name)
-                    break
+        if (source / TEST_FILE).is_file():  # the project's pipeline also predicts test.csv
+            _check_test_files(source, header, target, id_column)
+            shutil.copyfile(source / TEST_FILE, sample / TEST_FILE)
+            submission = submission_file(source)
+            if submission is not None:
+                shutil.copyfile(submission, sample / submission.name)
         else:  # no competition test file: the held-out inputs, unlabelled, stand in
             base.write_csv(sample / "test.csv", features, evaluation)
         labels = {ids[i]: truth[i] for i in base.shuffled(held, seed)}

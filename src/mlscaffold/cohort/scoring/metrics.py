@@ -12,9 +12,21 @@ LOG_LOSS_EPS = 1e-15  # the Kaggle kind clips probabilities to [1e-15, 1]
 
 
 def _mean(values: Sequence[float]) -> float:
+    """The mean, never an exception for odd values: finite ones whose sum passes the largest
+    float are divided first (so the mean stays finite), an infinity gives an infinity, and
+    +inf with -inf, or a NaN, gives NaN (a metric that is not finite fails its check)."""
     if not values:
         raise ValueError("no values to average")
-    return math.fsum(values) / len(values)
+    try:
+        return math.fsum(values) / len(values)
+    except OverflowError:  # an intermediate sum past 1.8e308: every term was finite
+        return math.fsum(value / len(values) for value in values)
+    except ValueError:  # inf + -inf
+        return math.nan
+
+
+def _square(value: float) -> float:
+    return value * value  # past 1.8e308 this is inf, where `value ** 2` raises OverflowError
 
 
 def accuracy(truth: Sequence[str], predicted: Sequence[str]) -> float:
@@ -75,7 +87,8 @@ def top_k_accuracy(truth: Sequence[int], rows: Sequence[Sequence[float]], k: int
 
 
 def rmse(truth: Sequence[float], predicted: Sequence[float]) -> float:
-    return math.sqrt(_mean([(p - t) ** 2 for t, p in zip(truth, predicted, strict=True)]))
+    """inf, not OverflowError, when a prediction is too far off to square (as numpy)."""
+    return math.sqrt(_mean([_square(p - t) for t, p in zip(truth, predicted, strict=True)]))
 
 
 def mae(truth: Sequence[float], predicted: Sequence[float]) -> float:
@@ -88,7 +101,7 @@ def rmse_log(truth: Sequence[float], predicted: Sequence[float]) -> float:
     return math.sqrt(
         _mean(
             [
-                (math.log1p(max(p, 0.0)) - math.log1p(t)) ** 2
+                _square(math.log1p(max(p, 0.0)) - math.log1p(t))
                 for t, p in zip(truth, predicted, strict=True)
             ]
         )

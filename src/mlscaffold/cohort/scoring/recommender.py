@@ -39,6 +39,9 @@ class RecommenderAdapter:
 
     kind = "recommender"
 
+    def required(self, reference: Path, answers: dict[str, Any]) -> list[base.Need]:
+        return [base.file_need("ratings.csv")]  # items.csv is made from the ids when missing
+
     def prepare(
         self, source: Path, sample: Path, inputs: Path, answers: dict[str, Any], seed: int = 0
     ) -> base.Holdout:

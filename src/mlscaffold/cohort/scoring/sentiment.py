@@ -43,6 +43,9 @@ class SentimentAdapter:
 
     kind = "sentiment-classifier"
 
+    def required(self, reference: Path, answers: dict[str, Any]) -> list[base.Need]:
+        return [base.file_need(SAMPLE_FILE)]  # whichever dataset: the sample is reviews.csv
+
     def prepare(
         self, source: Path, sample: Path, inputs: Path, answers: dict[str, Any], seed: int = 0
     ) -> base.Holdout:
