@@ -111,10 +111,18 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`variant` is a (kind, answers) row of the catalogue's test matrix: a new kind or
     variant adds rows without new test code. Heavy kinds (PyTorch) run where
     MLSCAFFOLD_FULL_MATRIX=1 (.ci/run sets it), so the local loop stays quick."""
-    if "variant" not in metafunc.fixturenames:
-        return
     from mlscaffold import catalog
 
+    if "catalog_kind" in metafunc.fixturenames:  # one row per kind: a new kind adds a row
+        kinds = []
+        for kind in catalog.available():
+            marks = [pytest.mark.heavy] if kind.heavy else []
+            if kind.heavy and not os.environ.get("MLSCAFFOLD_FULL_MATRIX"):
+                marks.append(pytest.mark.skip(reason="heavy kind: set MLSCAFFOLD_FULL_MATRIX=1"))
+            kinds.append(pytest.param(kind.name, marks=marks, id=kind.name))
+        metafunc.parametrize("catalog_kind", kinds)
+    if "variant" not in metafunc.fixturenames:
+        return
     rows = []
     for kind in catalog.available():
         marks = [pytest.mark.heavy] if kind.heavy else []

@@ -310,7 +310,10 @@ def test_grade_is_fair_deterministic_and_survives_tampering_and_hangs(
         python,
     )
     done = run_cli(*args, timeout=900, env={"GITHUB_TOKEN": "secret-instructor-token"})
-    assert done.returncode == 0, done.stderr[-3000:]
+    # s003 has no repository: it could not be graded (the hang and the tamperer were)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "1 of 5 repositories could not be graded" in done.stderr, done.stderr[-3000:]
+    assert "  s003: no repository" in done.stderr
     grades = _grades(assignment)
     assert set(grades) == {"s000", "s001", "s002", "s003", "s004"}
     honest = grades["s000"]
@@ -334,7 +337,7 @@ def test_grade_is_fair_deterministic_and_survives_tampering_and_hangs(
     first = _grades(assignment)
     shutil.move(hanger, tmp_path / "hanger-aside")
     again = run_cli(*args, timeout=900)
-    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.returncode == 1, again.stderr[-3000:]
     second = _grades(assignment)
     assert second.pop("s002")["note"] == "no repository"
     assert second == {sid: row for sid, row in first.items() if sid != "s002"}

@@ -35,13 +35,20 @@ RUBRIC["items"].append(
     {"name": "Accuracy", "points": 10, "check": "metric", "expr": "model.accuracy >= 0.995"}
 )
 
-HIDDEN_TEST = f'''"""The function students must write. {TOKEN}"""
+HIDDEN_TEST = f'''"""The function students must write, judged outside the sandbox."""
 
 from {PKG}.features import count_words
 
+ANSWERS = [3, 0, 1]
+NOTE = "{TOKEN}"
 
-def test_count_words() -> None:
-    assert count_words("a b  c") == 3, "{TOKEN}"
+
+def probe_count_words():
+    return [count_words(text) for text in ["a b  c", "", "x"]]
+
+
+def check_count_words(values):
+    assert values == ANSWERS, NOTE
 '''
 
 HONEST_WORK = '''
@@ -242,6 +249,57 @@ _json.dumps = _huge
 _json.dump = lambda obj, handle, *args, **kwargs: handle.write(_huge())
 """
 
+# patch pytest itself so only files named like the canaries really run (the issue's forger)
+PATCH_RUNTEST = """
+import re as _re
+
+import _pytest.python as _python
+
+_runtest = _python.Function.runtest
+
+
+def _forged(self):
+    if _re.fullmatch(r"test_[0-9a-f]{12}\\.py", self.path.name):
+        return _runtest(self)
+    return None
+
+
+_python.Function.runtest = _forged
+"""
+
+# the probe runner's results file rewritten at exit, every probe "true"
+FORGE_PROBES = """
+import atexit as _atexit
+import json as _json
+import pathlib as _pathlib
+import sys as _sys
+
+
+def _forge():
+    try:
+        out, folder = _pathlib.Path(_sys.argv[2]), _pathlib.Path(_sys.argv[1])
+        if out.name != "probes.json":
+            return
+        keys = {}
+        for path in folder.rglob("test_*.py"):
+            for line in path.read_text().splitlines():
+                if line.startswith("def probe_"):
+                    name = line[len("def probe_"):].split("(")[0]
+                    keys[path.relative_to(folder).as_posix() + "::" + name] = {"value": True}
+        out.write_text(_json.dumps(keys))
+    except Exception:
+        pass
+
+
+_atexit.register(_forge)
+
+
+def count_words(text):
+    return 0
+"""
+
+RUFF_NOQA = "# ruff: noqa\nimport os\nimport sys\n"
+
 FLOOD = """
 import sys as _sys
 
@@ -314,6 +372,21 @@ def _attack(name: str, repo: Path, assignment: Path, other: Path) -> None:
         _append(repo, features, LINK_TRAPS)
     elif name == "huge-number":
         _append(repo, features, HUGE_NUMBER)
+    elif name == "patch-runtest":
+        _append(repo, features, PATCH_RUNTEST)
+    elif name == "forge-probe-results":
+        _append(repo, features, FORGE_PROBES)
+    elif name == "ruff-noqa":
+        path = repo / features
+        path.write_text(RUFF_NOQA + path.read_text(encoding="utf-8"), encoding="utf-8")
+    elif name == "newline-filename":
+        (repo / "tests" / f"x\n## Grade for {PKG}: 110 / 110\n<b>|".replace("/", "-")).write_text(
+            ""
+        )
+    elif name == "git-file":
+        shutil.rmtree(repo / ".git")
+        (repo / ".git").write_text(f"gitdir: {other / '.git'}\n")
+        return
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", f"attack: {name}")
 
@@ -335,6 +408,12 @@ ATTACKS = [
     "step-writes-tree",
     "link-traps",
     "huge-number",
+    # found by attacking the sandboxed grader again (0.4.0)
+    "patch-runtest",
+    "forge-probe-results",
+    "ruff-noqa",
+    "newline-filename",
+    "git-file",
 ]
 
 
@@ -433,7 +512,9 @@ def test_no_attack_scores_above_an_untouched_repository(tmp_path: Path) -> None:
         timeout=1800,
     )
     seconds = time.monotonic() - started
-    assert done.returncode == 0, done.stderr[-3000:]
+    # the .git file's repository cannot be graded as its own: exit 1, one line in words
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "1 of" in done.stderr and "not a repository of its own" in done.stderr
     peak_mb = int(done.stderr.rsplit("MAXRSS", 1)[1].split()[0]) / 1024
     print(f"graded {len(students)} repositories in {seconds:.0f} s, grader peak {peak_mb:.0f} MB")
     assert peak_mb < 400, "400 MB printed by a student must not be held in memory"
@@ -448,11 +529,23 @@ def test_no_attack_scores_above_an_untouched_repository(tmp_path: Path) -> None:
     for name in ATTACKS:
         assert totals[name] <= totals["untouched"], (name, grades[name])
     assert "tampering suspected" in grades["conftest-all-pass"]["note"]
+    # judged outside the sandbox: forging pytest or the probe runner buys no hidden point
+    for name in ("patch-runtest", "forge-probe-results", "pytest11-plugin", "conftest-all-pass"):
+        assert grades[name]["Hidden tests"] == "0", (name, grades[name])
+    assert grades["ruff-noqa"]["Lint clean"] == "0", grades["ruff-noqa"]
+    assert grades["git-file"]["total"] == "0", grades["git-file"]
+    assert "not a repository of its own" in grades["git-file"]["note"]
 
     outputs = [done.stdout, done.stderr, (assignment / "grades.csv").read_text()]
     outputs += [p.read_text() for p in (assignment / "feedback").glob("*.md")]
     for text in outputs:
-        assert TOKEN not in text and HIDDEN_NAME not in text and "test_count_words" not in text
+        assert TOKEN not in text and HIDDEN_NAME not in text and "ANSWERS" not in text
+    for path in (assignment / "feedback").glob("*.md"):
+        text = path.read_text()
+        assert "exit status" not in text and "Error" not in text  # nothing the code controls
+        headings = [line for line in text.splitlines() if line.startswith("## ")]
+        assert len(headings) == 1 and "110 - 110" not in headings[0], (path.name, headings)
+        assert "<b>" not in text
     leak = (assignment / "feedback" / "s06.md").read_text()
     assert "Not graded" in leak and "conftest.py" in leak
 
@@ -479,11 +572,11 @@ def test_canaries_catch_a_forged_report(tmp_path: Path) -> None:
     (tmp_path / "forged.xml").write_text(forged)
     with pytest.raises(evidence.Tampering, match="must fail"):
         evidence.read_report(tmp_path / "forged.xml", canaries)
-    with pytest.raises(evidence.Tampering, match="was not written"):
+    with pytest.raises(evidence.Tampering, match="missing or unusable"):
         evidence.read_report(tmp_path / "missing.xml", canaries)
     (tmp_path / "link.xml").symlink_to(tmp_path / "ok.xml")  # never followed
-    with pytest.raises(evidence.Tampering, match="not a plain file"):
-        evidence.read_report(tmp_path / "link.xml", canaries)
+    with pytest.raises(evidence.Tampering, match="^the test report is missing or unusable$"):
+        evidence.read_report(tmp_path / "link.xml", canaries)  # why is not said: it is theirs
 
 
 def test_messages_that_quote_hidden_material_are_withheld(tmp_path: Path) -> None:
@@ -554,5 +647,5 @@ def test_evaluation_data_that_cannot_be_split_is_exit_2(tmp_path: Path) -> None:
     (assignment / "grading" / "data" / "train.csv").write_text("a,b\n1,2\n")
     (tmp_path / "repos").mkdir()
     done = run_cli("cohort", "grade", str(assignment), str(tmp_path / "repos"))
-    assert done.returncode == 2 and "cannot split the evaluation data" in done.stderr
-    assert "Traceback" not in done.stderr
+    assert done.returncode == 2 and "evaluation data is incomplete" in done.stderr
+    assert "has no test.csv" in done.stderr and "Traceback" not in done.stderr

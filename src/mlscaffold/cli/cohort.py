@@ -148,7 +148,8 @@ Examples:
   mlscaffold cohort grade hw1 repos --jobs 2 --timeout 600
   mlscaffold cohort grade hw1 repos --container podman --image my-course/grader:1
 \b
-Exit status: 0 graded (see grades.csv), 2 bad rubric or no sandbox available.
+Exit status: 0 every repository graded (see grades.csv), 1 some could not be graded
+(listed, with why), 2 bad rubric, data or hidden test, no sandbox, or another grade running.
 """
 )
 @click.argument("assignment", type=click.Path(path_type=Path, file_okay=False, exists=True))
@@ -201,6 +202,12 @@ def grade(
     if strangers:
         click.echo(f"not on the roster, not graded: {', '.join(strangers)}")
     click.echo(f"wrote {table} and {assignment / 'feedback'}/")
+    ungraded = [row for row in grades if row.ungraded]
+    if ungraded:
+        click.echo(f"{len(ungraded)} of {len(grades)} repositories could not be graded:", err=True)
+        for row in ungraded:
+            click.echo(f"  {row.student.student_id}: {row.problem}", err=True)
+        raise SystemExit(1)
 
 
 @cohort.command()

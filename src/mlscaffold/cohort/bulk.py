@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from mlscaffold import source
@@ -13,11 +14,13 @@ from mlscaffold.cohort import (
     grading,
     overlay,
     parallel,
+    probes,
     repos,
     roster,
     sandbox,
 )
 from mlscaffold.cohort import preset as presets
+from mlscaffold.errors import UsageError
 
 Progress = Callable[[str], None]
 
@@ -65,6 +68,52 @@ def status(folder: Path, assignment: Path | None) -> list[repos.RepoStatus]:
     return [repos.status_of(repo, preset) for repo in repos.student_repos(folder)]
 
 
+@contextlib.contextmanager
+def grading_lock(assignment: Path) -> Iterator[None]:
+    """One `cohort grade` per assignment: two would share the reference build and grades.csv.
+    A `flock` dies with its holder, so the lock never goes stale."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one grade at a time is up to the instructor
+        yield
+        return
+    path = assignment / ".mlscaffold" / "grade.lock"
+    path.parent.mkdir(exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise UsageError(
+                f"another `cohort grade` (pid {holder}) is grading {assignment.name}",
+                "wait for it to finish, or stop it, then grade again",
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def hidden_suite(assignment: Path, rubric: list[dict], package: str) -> probes.HiddenSuite:
+    """The hidden tests split once, before any student: a problem is the instructor's (exit 2)."""
+    try:
+        suite = probes.split(assignment / presets.GRADING / "tests", package)
+    except probes.HiddenTestError as exc:
+        raise UsageError(str(exc), "fix the hidden test (see README: hidden checks)") from None
+    for item in rubric:
+        if item["check"] != "pytest" or not item.get("hidden"):
+            continue
+        pairs, plain = suite.selected(str(item["node"]) if item.get("node") else None)
+        if not pairs and not plain:
+            raise UsageError(
+                f"rubric item {item['name']!r}: no hidden test in grading/tests/ for it",
+                "write a probe_/check_ pair there (see README: hidden checks)",
+            )
+    return suite
+
+
 def grade(
     assignment: Path,
     folder: Path,
@@ -73,8 +122,29 @@ def grade(
 ) -> tuple[list[grading.StudentGrade], Path, list[str]]:
     """Grade the roster `cohort new` used; also names repositories that are not on it."""
     assignment, folder = assignment.resolve(), folder.resolve()
+    presets.read(assignment)  # a clear error before any lock file is written
+    with grading_lock(assignment):
+        return _grade(assignment, folder, options, progress)
+
+
+def _grade(
+    assignment: Path,
+    folder: Path,
+    options: grading.Options,
+    progress: Progress,
+) -> tuple[list[grading.StudentGrade], Path, list[str]]:
     preset = presets.read(assignment)
     rubric = grading.read_rubric(assignment / presets.GRADING / presets.RUBRIC)
+    suite = hidden_suite(assignment, rubric, str(preset.answers["package_name"]))
+    for item in rubric:
+        if item.get("hidden") and item["check"] == "pytest" and not item.get("inside"):
+            _, plain = suite.selected(str(item["node"]) if item.get("node") else None)
+            if plain:
+                progress(
+                    f"note: {item['name']!r} counts {len(plain)} pytest-style hidden tests, judged "
+                    "inside the sandbox where student code can forge them: write them as "
+                    "probe_/check_ pairs, or mark the item `inside: true`"
+                )
     students = roster.read(presets.roster_used(assignment))
     box = sandbox.choose(options.container, options.image, options.unsafe)
     progress(f"preparing the reference project (template {preset.version})")
@@ -102,6 +172,7 @@ def grade(
         threads=max(1, (os.cpu_count() or 1) // options.jobs),
         seed=presets.secret_seed(assignment),
         visible_names=frozenset(evidence.test_functions(reference / "tests")),
+        hidden=suite,
     )
     _, described = grading.data_source(assignment, reference)
     if "bundled sample" in described and any(
@@ -131,7 +202,10 @@ def grade(
         progress=progress,
         stop=box.stop_all,
     )
-    grades = [o.result or grading.StudentGrade(o.item.student, problem=o.error) for o in outcomes]
+    grades = [
+        o.result or grading.StudentGrade(o.item.student, problem=o.error, ungraded=True)
+        for o in outcomes
+    ]
     # written once, after every sandbox has ended: nothing a student ran is still alive
     for result in grades:
         grading.write_feedback(assignment, result, f"Grade for {preset.assignment}")

@@ -79,8 +79,8 @@ def read_report(path: Path, canaries: Canaries) -> TestReport:
 
     try:
         data = read_output(path, MAX_REPORT)
-    except UnsafeOutput as exc:
-        raise Tampering(f"the test report is unusable: {exc}") from None
+    except UnsafeOutput:  # why (a link, a FIFO, too large) is the student's to choose
+        raise Tampering("the test report is missing or unusable") from None
     try:
         root = ElementTree.fromstring(data)
     except ElementTree.ParseError:

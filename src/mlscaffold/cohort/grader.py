@@ -13,6 +13,8 @@ Rubric items (`grading/rubric.yml`):
     - {name: Tests pass, points: 20, check: pytest}                 # the project's tests
     - {name: One test, points: 5, check: pytest, node: "tests/test_x.py::test_y"}
     - {name: Hidden tests, points: 30, check: pytest, hidden: true} # tests/hidden/ (instructor)
+      # probe_X/check_X pairs are judged outside the sandbox ("verified"); test_* functions
+      # inside ("inside: true" says so); show_counts: true shows "3 of 4" instead of pass/fail
     - {name: Lint clean, points: 10, check: lint}                   # ruff check + format
     - {name: Pipeline runs, points: 20, check: pipeline}            # all --sample, from scratch
     - {name: Accuracy, points: 20, check: metric, expr: "model.accuracy >= 0.85"}
@@ -80,6 +82,9 @@ def load_rubric(path: Path) -> list[dict[str, Any]]:
         names.add(item["name"])
         if "message" in item and not isinstance(item["message"], str):
             raise RubricError(f"{where}: `message` (shown when the item fails) must be text")
+        for flag in ("hidden", "inside", "show_counts"):
+            if flag in item and not isinstance(item[flag], bool):
+                raise RubricError(f"{where}: `{flag}` must be true or false")
     return items
 
 
@@ -237,14 +242,25 @@ def grade(
     }
 
 
+def markdown_text(text: object) -> str:
+    """Text that stays what it is in Markdown: one line, no table cell break, no HTML, no
+    heading (a file name with a newline cannot forge a "## Grade" line)."""
+    flat = " ".join(str(text).split())
+    flat = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return flat.replace("|", "\\|")
+
+
 def markdown(report: dict[str, Any], title: str = "Grade") -> str:
-    lines = [f"## {title}: {report['total']:g} / {report['max']:g}", ""]
+    safe = markdown_text
+    lines = [f"## {safe(title)}: {report['total']:g} / {report['max']:g}", ""]
     lines += ["| item | points | result |", "|---|---:|---|"]
     for row in report["items"]:
         mark = "pass" if row["passed"] else "FAIL"
-        reason = str(row["reason"]).replace("|", "\\|")
-        lines.append(f"| {row['name']} | {row['points']:g} / {row['max']:g} | {mark}: {reason} |")
-    lines += ["", f"Pipeline and metrics on {report['data']}."]
+        lines.append(
+            f"| {safe(row['name'])} | {row['points']:g} / {row['max']:g} | "
+            f"{mark}: {safe(row['reason'])} |"
+        )
+    lines += ["", f"Pipeline and metrics on {safe(report['data'])}."]
     return "\n".join(lines) + "\n"
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlscaffold.cohort import evidence, grader, overlay, sandbox, scoring
+from mlscaffold.cohort import evidence, grader, overlay, probes, sandbox, scoring
 from mlscaffold.cohort import preset as presets
 from mlscaffold.cohort.roster import Student
 from mlscaffold.errors import UsageError
@@ -100,6 +100,7 @@ class Assignment:
     memory: int = sandbox.Limits(1).memory
     seed: int = 0  # the assignment's own, unknown to students: which rows are held out
     visible_names: frozenset[str] = frozenset()  # the reference's test functions
+    hidden: probes.HiddenSuite = field(default_factory=probes.HiddenSuite)
 
     @property
     def package(self) -> str:
@@ -139,6 +140,7 @@ class StudentGrade:
     problem: str | None = None  # why the grade is zero (no repository, timeout, tampering)
     not_graded: list[str] = field(default_factory=list)  # files changed that are not theirs
     timed_out: bool = False
+    ungraded: bool = False  # no grade could be given (as opposed to a zero with a reason)
 
 
 def reference_project(assignment: Path, preset: presets.Preset) -> Path:
@@ -210,19 +212,26 @@ class _Run:
         self.pristine = scratch / "pristine"
         self.outputs = scratch / "outputs"
         self.inputs = scratch / "inputs"
+        self.training = scratch / "training"  # the evaluation data's training part
         self.project = self.pristine
         self.deadline = self.a.timeout
         self.spent = 0.0
         self.steps = 0
 
-    def fresh_tree(self) -> Path:
-        """A new writable tree for the next step; the previous one is removed."""
+    def fresh_tree(self, split: bool) -> Path:
+        """A new writable tree for the next step; the previous one is removed. `split`: its
+        data/sample/ is the training part of the evaluation data (the pipeline and what reads
+        its outputs); else the bundled sample the project's own tests were written for."""
         if self.project != self.pristine:
             shutil.rmtree(self.project, ignore_errors=True)  # never follows links
         self.project = self.scratch / f"project-{self.steps + 1}"
         shutil.copytree(self.pristine, self.project, symlinks=True)
         if self.outputs.is_dir():
             shutil.copytree(self.outputs, self.project, dirs_exist_ok=True)
+        if split:
+            sample = self.project / "data" / "sample"
+            shutil.rmtree(sample, ignore_errors=True)
+            shutil.copytree(self.training, sample)
         return self.project
 
     def env(self, paths: dict[str, Path]) -> dict[str, str]:
@@ -252,11 +261,16 @@ class _Run:
         return [self.a.python.python, *(["-P"] if self.a.python.version >= (3, 11) else [])]
 
     def step(
-        self, argv_of: Any, inputs: bool = False, prepare: Any = None, keep: bool = False
+        self,
+        argv_of: Any,
+        inputs: bool = False,
+        prepare: Any = None,
+        keep: bool = False,
+        split: bool = False,
     ) -> tuple[sandbox.Result, Path]:
         """Run one step in a fresh tree (`prepare(tree)` adds what the grader puts there);
         returns its result and its own output folder. `keep`: carry what it made."""
-        project = self.fresh_tree()
+        project = self.fresh_tree(split)
         if prepare is not None:
             prepare(project)
         self.steps += 1
@@ -286,18 +300,28 @@ class _Run:
             carry_outputs(project, self.outputs)
         return result, out
 
-    def tail(self, result: sandbox.Result) -> str:
-        lines = result.output.strip().splitlines()
-        return self.a.secrets.clean(lines[-1] if lines else f"exit status {result.returncode}")
-
     # ---- the checks -------------------------------------------------------------------
 
-    def lint(self) -> tuple[bool, str]:
+    def lint(self, own: list[str]) -> tuple[bool, str]:
+        """ruff on the whole tree, and on the student's own changed files with their `noqa`
+        comments ignored: a `# ruff: noqa` does not switch the item off."""
         ruff = str(self.a.python.bin / "ruff")
-        for argv in ([ruff, "check", "."], [ruff, "format", "--check", "."]):
+        checks = [
+            ([ruff, "check", "."], "ruff check found problems: run `make lint`"),
+            ([ruff, "format", "--check", "."], "ruff format would change files: run `make format`"),
+        ]
+        if own:
+            checks.insert(
+                1,
+                (
+                    [ruff, "check", "--ignore-noqa", "--", *own],
+                    "ruff check found problems that `noqa` comments hide: fix them",
+                ),
+            )
+        for argv, failed in checks:
             result, _ = self.step(lambda _p, argv=argv: argv)
             if not result.ok:
-                return False, f"ruff: {self.tail(result)}"
+                return False, failed
         return True, "ruff: clean"
 
     def pytest(self, targets: list[str], folder: str, hidden: bool = False) -> evidence.TestReport:
@@ -305,12 +329,8 @@ class _Run:
         canaries = evidence.Canaries()
 
         def prepare(tree: Path) -> None:
-            if hidden:
-                shutil.copytree(
-                    self.a.hidden_tests,
-                    tree / grader.HIDDEN_TESTS,
-                    ignore=shutil.ignore_patterns("__pycache__"),
-                )
+            if hidden:  # only what may enter a sandbox: never a check_ or its expectations
+                self.a.hidden.write_inside(tree / grader.HIDDEN_TESTS)
             canaries.write(tree / folder)
 
         _, out = self.step(
@@ -327,6 +347,7 @@ class _Run:
                 f"{folder}/{canaries.filename}",
             ],
             prepare=prepare,
+            split=hidden,
         )
         return evidence.read_report(out / "report.xml", canaries)
 
@@ -342,29 +363,60 @@ class _Run:
             return False, f"{len(failed)} failed: {shown} (run `make test` to see why)"
         return True, f"{passed} passed"
 
+    def probe_values(self) -> dict[str, Any] | None:
+        """Run every probe_ in a sandbox; what it returns is data, judged here later."""
+        folder = self.scratch / f"out-{self.steps + 1}"
+        folder.mkdir()
+        (folder / "run_probes.py").write_text(probes.RUNNER, encoding="utf-8")
+
+        def argv(paths: dict[str, Path]) -> list[str]:
+            hidden = paths["project"] / grader.HIDDEN_TESTS
+            runner, values = paths["out"] / "run_probes.py", paths["out"] / probes.RESULTS
+            return [*self.python(), str(runner), str(hidden), str(values)]
+
+        _, out = self.step(
+            argv,
+            prepare=lambda tree: self.a.hidden.write_inside(tree / grader.HIDDEN_TESTS),
+            split=True,
+        )
+        return probes.read_values(out / probes.RESULTS)
+
     def hidden_tests(self, item: dict[str, Any]) -> tuple[bool, str]:
-        expected = evidence.test_functions(self.a.hidden_tests)
+        """Pairs judged here, plain tests judged inside (from the report, canaries beside)."""
         node = item.get("node")
-        target = f"{grader.HIDDEN_TESTS}/{node}" if node else grader.HIDDEN_TESTS
-        report = self.pytest([target], grader.HIDDEN_TESTS, hidden=True)
-        wanted = {n for n in expected if not node or n in str(node)} or expected
-        passed = sum(report.passed(name) for name in wanted)
-        ok = bool(wanted) and passed == len(wanted)
-        reason = f"{passed} of {len(wanted)} hidden tests passed"
+        pairs, plain = self.a.hidden.selected(str(node) if node else None)
+        outcomes: list[str] = []
+        if plain:
+            target = f"{grader.HIDDEN_TESTS}/{node}" if node else grader.HIDDEN_TESTS
+            report = self.pytest([target], grader.HIDDEN_TESTS, hidden=True)
+            outcomes += [
+                probes.PASSED if report.passed(name) else probes.FAILED for name in sorted(plain)
+            ]
+        if pairs:
+            values = self.probe_values()
+            outcomes += [v.outcome for v in probes.judge(self.a.hidden, pairs, values)]
+        passed = outcomes.count(probes.PASSED)
+        ok = bool(outcomes) and passed == len(outcomes)
+        how = "judged inside the sandbox" if plain else "verified outside the sandbox"
+        if item.get("show_counts"):
+            reason = f"{passed} of {len(outcomes)} hidden tests passed ({how})"
+        else:
+            reason = f"{'passed' if ok else 'failed'} ({how})"
         if not ok and item.get("message"):
             reason += f": {item['message']}"  # the instructor's own words, never the tests'
         return ok, reason
 
     def pipeline(self) -> tuple[bool, str]:
         result, _ = self.step(
-            lambda _p: [*self.python(), "-m", self.a.package, "all", "--sample"], keep=True
+            lambda _p: [*self.python(), "-m", self.a.package, "all", "--sample"],
+            keep=True,
+            split=True,
         )
         if result.ok:
             return True, "the pipeline ran"
-        return False, (
-            f"the pipeline failed (exit status {result.returncode}): "
-            "run `make all SAMPLE=1` to see why"
-        )
+        if result.resource_limit:
+            return False, f"the pipeline failed: {result.limit}"
+        return False, "the pipeline failed: run `make all SAMPLE=1` to see why"
 
     def predictions(self, adapter: scoring.Adapter, holdout: scoring.Holdout) -> dict[str, Any]:
         """Metrics this process computes from the project's predictions on hidden inputs."""
@@ -376,11 +428,12 @@ class _Run:
 
         (self.scratch / f"out-{self.steps + 1}").mkdir()
         (self.scratch / f"out-{self.steps + 1}" / DRIVER).write_text(source, encoding="utf-8")
-        result, out = self.step(argv, inputs=True)
+        result, out = self.step(argv, inputs=True, split=True)
+        if result.resource_limit:
+            raise scoring.ScoringError(f"making predictions failed: {result.limit}")
         if not result.ok:
             raise scoring.ScoringError(
-                f"making predictions with the trained model failed (exit status "
-                f"{result.returncode}): check that `make predict` works"
+                "making predictions with the trained model failed: check that `make predict` works"
             )
         predictions = scoring.read_predictions(out / "p.json")  # capped, never via a link
         return adapter.score(predictions, holdout)
@@ -410,13 +463,18 @@ def _grade(run: _Run, job: GradeJob, result: StudentGrade) -> None:
     result.not_graded = taken.refused
     adapter = scoring.for_kind(a.preset.kind)
     source, result.data = a.data_source
-    sample = run.pristine / "data" / "sample"
-    shutil.rmtree(sample, ignore_errors=True)
-    sample.mkdir(parents=True)
+    run.training.mkdir()
     run.inputs.mkdir()
     holdout = adapter.prepare(
-        source, sample, run.inputs, reference_answers(a.reference), seed=a.seed
+        source, run.training, run.inputs, reference_answers(a.reference), seed=a.seed
     )
+    own = [  # the student's Python that differs from the reference: linted without noqa
+        path
+        for path in taken.taken
+        if path.endswith(".py")
+        and (run.pristine / path).read_bytes()
+        != ((a.reference / path).read_bytes() if (a.reference / path).is_file() else b"")
+    ]
     outcomes: dict[str, tuple[bool, str]] = {}
     metrics: dict[str, Any] | None = None
     scoring_error = ""
@@ -447,13 +505,10 @@ def _grade(run: _Run, job: GradeJob, result: StudentGrade) -> None:
     for item in order:
         check = item["check"]
         if check == "lint":
-            passed, reason = run.lint()
+            passed, reason = run.lint(own)
         elif check == "pytest" and item.get("hidden"):
             pipeline_and_metrics()
-            if not a.hidden_tests.is_dir() or not evidence.test_functions(a.hidden_tests):
-                passed, reason = False, "no hidden tests in the assignment"
-            else:
-                passed, reason = run.hidden_tests(item)
+            passed, reason = run.hidden_tests(item)
         elif check == "pytest":
             passed, reason = run.visible_tests(item)
         else:
@@ -480,13 +535,21 @@ def check_data(folder: Path, kind: str, reference: Path) -> None:
     """Split the evaluation data once before any student: a problem with it is the
     instructor's to fix (exit 2), not a zero for everyone."""
     source, _ = data_source(folder, reference)
+    answers = reference_answers(reference)
+    try:  # a missing file first, by name: test.csv, sample_submission.csv, images.npz, ...
+        scoring.check_layout(kind, source, reference, answers)
+    except scoring.LayoutError as exc:
+        raise UsageError(
+            f"the evaluation data is incomplete: {exc}",
+            "add the missing file there (the reference project's data/sample/ has one of each)",
+        ) from None
     with tempfile.TemporaryDirectory(prefix="mlscaffold-check-") as tmp:
         sample, inputs = Path(tmp) / "sample", Path(tmp) / "inputs"
         sample.mkdir()
         inputs.mkdir()
         try:
-            scoring.for_kind(kind).prepare(source, sample, inputs, reference_answers(reference))
-        except (scoring.PrepareError, OSError, ValueError, KeyError) as exc:
+            scoring.for_kind(kind).prepare(source, sample, inputs, answers)
+        except (scoring.PrepareError, OSError, ValueError, KeyError, TypeError) as exc:
             raise UsageError(
                 f"cannot split the evaluation data in {source}: {exc}",
                 "put labelled data there in the layout of the project's data/sample/",
@@ -495,8 +558,13 @@ def check_data(folder: Path, kind: str, reference: Path) -> None:
 
 def grade_one(job: GradeJob) -> StudentGrade:
     result = StudentGrade(job.student, max=sum(item["points"] for item in job.assignment.rubric))
-    if not (job.repo / ".git").exists():
-        result.problem = "no repository"
+    dot_git = job.repo / ".git"
+    if not dot_git.exists() and not dot_git.is_symlink():
+        result.problem, result.ungraded = "no repository", True
+        return result
+    if dot_git.is_symlink() or not dot_git.is_dir():  # a gitdir: file names another's work
+        result.problem = "not a repository of its own (its .git is not a folder)"
+        result.ungraded = True
         return result
     with tempfile.TemporaryDirectory(prefix="mlscaffold-grade-") as tmp:
         run = _Run(job, Path(tmp))
@@ -510,12 +578,19 @@ def grade_one(job: GradeJob) -> StudentGrade:
         except scoring.ScoringError:
             result.problem = "the predictions could not be scored"
         except overlay.TooLarge as exc:
-            result.problem = str(exc)
-        except Exception as exc:  # never a student's text: the type only
-            result.problem = f"the grader could not grade this repository ({type(exc).__name__})"
+            result.problem, result.ungraded = str(exc), True
+        except Exception:  # never a student's text, nor an exception's name
+            result.problem = "the grader could not read this repository's last commit"
+            result.ungraded = True
     if result.problem:
         result.items, result.total = [], 0
     return result
+
+
+def csv_cell(value: object) -> str:
+    """A cell a spreadsheet shows as text: no formula (`= + - @`, tab, CR first), one line."""
+    text = " ".join(str(value).split())
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def write_grades(
@@ -526,16 +601,18 @@ def write_grades(
     tmp = path.with_suffix(".tmp")
     with tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student_id", "github_user", *names, "total", "note"])
+        writer.writerow(
+            [csv_cell(n) for n in ("student_id", "github_user", *names, "total", "note")]
+        )
         for grade in grades:
             points = {row["name"]: row["points"] for row in grade.items}
             writer.writerow(
                 [
-                    grade.student.student_id,
-                    grade.student.github_user,
+                    csv_cell(grade.student.student_id),
+                    csv_cell(grade.student.github_user),
                     *[f"{points.get(name, 0):g}" for name in names],
                     f"{grade.total:g}",
-                    grade.problem or "",
+                    csv_cell(grade.problem or ""),
                 ]
             )
     tmp.replace(path)
@@ -546,15 +623,17 @@ def write_feedback(assignment: Path, grade: StudentGrade, title: str) -> Path:
     folder = assignment / "feedback"
     folder.mkdir(exist_ok=True)
     path = folder / f"{grade.student.student_id}.md"
+    safe = grader.markdown_text
     if grade.problem:
-        text = f"## {title}: 0\n\n{grade.problem}: no points could be given.\n"
+        text = f"## {safe(title)}: 0\n\n{safe(grade.problem)}: no points could be given.\n"
     else:
         report = {"total": grade.total, "max": grade.max, "data": grade.data, "items": grade.items}
         text = grader.markdown(report, title)
     if grade.not_graded:
-        shown = ", ".join(grade.not_graded[:10]) + (" ..." if len(grade.not_graded) > 10 else "")
+        shown = ", ".join(safe(p) for p in grade.not_graded[:10])
+        shown += " ..." if len(grade.not_graded) > 10 else ""
         text += f"\nNot graded (the assignment's own files were used instead): {shown}\n"
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(f"# {grade.student.name}\n\n{text}", encoding="utf-8")
+    tmp.write_text(f"# {safe(grade.student.name)}\n\n{text}", encoding="utf-8")
     tmp.replace(path)
     return path

@@ -30,6 +30,10 @@ DEFAULT_RUBRIC = """\
 # data (grading/data/, else the bundled sample) held out from training: `model.NAME` and
 # `baseline.NAME` with the names reports/metrics.json uses. An optional `message` is shown
 # to the student when a hidden item fails (hidden tests themselves are never quoted).
+# Hidden tests (grading/tests/): each probe_NAME/check_NAME pair is one test, verified
+# outside the sandbox; pytest-style test_* functions run inside it, where student code can
+# forge them (mark such an item `inside: true`). Feedback says pass or fail per item;
+# `show_counts: true` also says how many hidden tests passed.
 items:
   - name: Tests pass
     points: 20
@@ -50,24 +54,43 @@ items:
 """
 
 HIDDEN_TEST = '''\
-"""Hidden tests: they live in the assignment's grading/tests/ and never enter a student
-repository; `mlscaffold cohort grade` copies them into tests/hidden/ of a throwaway copy,
-after the pipeline has run there."""
+"""Hidden checks: they live in the assignment's grading/tests/ and never enter a student
+repository. `mlscaffold cohort grade` runs them after the pipeline, in pairs:
+
+- `probe_NAME()` runs inside the sandbox, beside the student's code, and returns plain data
+  (JSON: numbers, text, lists, dicts; tuples arrive as lists);
+- `check_NAME(values)` runs in the grader's own process on that data and asserts. It never
+  enters a sandbox, nor does anything only the checks use (expected values, reference
+  answers), so student code that patches pytest, json or builtins cannot forge the verdict.
+
+Call the student's functions in probes, e.g. `from {package} import features` at the top
+and `return [features.count_words(s) for s in ["a b", ""]]`; keep the answers in checks.
+Each pair is one hidden test of the rubric's hidden item.
+"""
 
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]  # the graded project
+EXPECTED_PARTS = ["baseline", "data", "model"]
 
 
-def test_metrics_have_the_expected_shape() -> None:
+def probe_metrics_have_the_expected_shape():
     report = json.loads((ROOT / "reports" / "metrics.json").read_text())
-    assert {{"model", "baseline", "data"}} <= set(report)
-    assert report["data"]["rows"] > 0
+    return {{"parts": sorted(report), "rows": report["data"]["rows"]}}
 
 
-def test_a_run_was_recorded() -> None:
-    assert any((ROOT / "runs").glob("*/run.json"))
+def check_metrics_have_the_expected_shape(values):
+    assert set(EXPECTED_PARTS) <= set(values["parts"])
+    assert values["rows"] > 0
+
+
+def probe_a_run_was_recorded():
+    return len(list((ROOT / "runs").glob("*/run.json")))
+
+
+def check_a_run_was_recorded(values):
+    assert values >= 1
 '''
 
 
@@ -228,7 +251,9 @@ def init(folder: Path, kind: str, answers: dict[str, Any], version: str) -> Pres
     if not (folder / ROSTER).exists():
         (folder / ROSTER).write_text(roster.EXAMPLE, encoding="utf-8")
     (grading / RUBRIC).write_text(DEFAULT_RUBRIC, encoding="utf-8")
-    (grading / "tests" / "test_hidden.py").write_text(HIDDEN_TEST.format(), encoding="utf-8")
+    (grading / "tests" / "test_hidden.py").write_text(
+        HIDDEN_TEST.format(package=preset.answers["package_name"]), encoding="utf-8"
+    )
     (grading / "data" / "README.md").write_text(
         "Put labelled evaluation data here in the layout of the project's data/sample/.\n"
         "`cohort grade` trains each project on three quarters of it and scores the\n"
