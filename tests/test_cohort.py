@@ -326,7 +326,7 @@ def test_grade_is_fair_deterministic_and_survives_tampering_and_hangs(
     assert "1 timed out with 2 repositories sharing the cores" in done.stderr, done.stderr
     assert grades["s003"]["total"] == "0" and grades["s003"]["note"] == "no repository"
     feedback = (assignment / "feedback" / "s000.md").read_text()
-    assert "100 / 100" in feedback and "bundled sample" in feedback
+    assert "100 / 100" in feedback and "fresh rows the grader made" in feedback
     tampered = (assignment / "feedback" / "s001.md").read_text()
     assert "pipeline failed" in tampered and "Not graded" in tampered
     assert "tests/test_config.py" in tampered and "reports/metrics.json" in tampered

@@ -298,6 +298,29 @@ def count_words(text):
     return 0
 """
 
+# the pipeline leaves a 1,200-level folder and read-only folders for the grader to copy and
+# remove (RecursionError once: a zero, and the scratch folder left in the host's /tmp)
+DEEP_FOLDERS = """
+import os as _os
+
+try:
+    _os.makedirs("models", exist_ok=True)
+    _here = _os.open("models", _os.O_RDONLY)
+    for _ in range(1200):
+        _os.mkdir("d", dir_fd=_here)
+        _next = _os.open("d", _os.O_RDONLY, dir_fd=_here)
+        _os.close(_here)
+        _here = _next
+    _os.close(_here)
+    _os.makedirs("reports/locked/inner", exist_ok=True)
+    with open("reports/locked/inner/f.txt", "w") as _handle:
+        _handle.write("x")
+    _os.chmod("reports/locked/inner", 0o500)
+    _os.chmod("reports/locked", 0o500)
+except OSError:
+    pass
+"""
+
 RUFF_NOQA = "# ruff: noqa\nimport os\nimport sys\n"
 
 FLOOD = """
@@ -383,6 +406,8 @@ def _attack(name: str, repo: Path, assignment: Path, other: Path) -> None:
         (repo / "tests" / f"x\n## Grade for {PKG}: 110 / 110\n<b>|".replace("/", "-")).write_text(
             ""
         )
+    elif name == "deep-folders":
+        _append(repo, train, DEEP_FOLDERS)
     elif name == "git-file":
         shutil.rmtree(repo / ".git")
         (repo / ".git").write_text(f"gitdir: {other / '.git'}\n")
@@ -414,6 +439,7 @@ ATTACKS = [
     "ruff-noqa",
     "newline-filename",
     "git-file",
+    "deep-folders",
 ]
 
 
@@ -483,6 +509,8 @@ def test_no_attack_scores_above_an_untouched_repository(tmp_path: Path) -> None:
     envs_before = _tree_listing(grading_env)
     env_cache = {"MLSCAFFOLD_ENV_CACHE": str(ENVS)}
 
+    scratch = tmp_path / "host-tmp"  # the grader's temporary folders: empty when it ends
+    scratch.mkdir()
     started = time.monotonic()
     measured = (  # the grader's own peak memory, printed as it exits
         "import atexit, resource, runpy, sys; atexit.register(lambda: print('MAXRSS', "
@@ -505,7 +533,7 @@ def test_no_attack_scores_above_an_untouched_repository(tmp_path: Path) -> None:
             "240",
         ],
         cwd=tmp_path,
-        env={**os.environ, **env_cache},
+        env={**os.environ, **env_cache, "TMPDIR": str(scratch)},
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
@@ -519,6 +547,7 @@ def test_no_attack_scores_above_an_untouched_repository(tmp_path: Path) -> None:
     print(f"graded {len(students)} repositories in {seconds:.0f} s, grader peak {peak_mb:.0f} MB")
     assert peak_mb < 400, "400 MB printed by a student must not be held in memory"
 
+    assert list(scratch.iterdir()) == [], "the grader left scratch folders behind"
     time.sleep(3)  # a daemon that outlived the grader would strike now
     assert _processes_with_marker() == [], "a process outlived cohort grade"
     with (assignment / "grades.csv").open(newline="", encoding="utf-8") as handle:
@@ -534,6 +563,7 @@ def test_no_attack_scores_above_an_untouched_repository(tmp_path: Path) -> None:
         assert grades[name]["Hidden tests"] == "0", (name, grades[name])
     assert grades["ruff-noqa"]["Lint clean"] == "0", grades["ruff-noqa"]
     assert grades["git-file"]["total"] == "0", grades["git-file"]
+    assert grades["deep-folders"]["note"] == "", grades["deep-folders"]  # graded, not crashed
     assert "not a repository of its own" in grades["git-file"]["note"]
 
     outputs = [done.stdout, done.stderr, (assignment / "grades.csv").read_text()]
@@ -575,7 +605,7 @@ def test_canaries_catch_a_forged_report(tmp_path: Path) -> None:
     with pytest.raises(evidence.Tampering, match="missing or unusable"):
         evidence.read_report(tmp_path / "missing.xml", canaries)
     (tmp_path / "link.xml").symlink_to(tmp_path / "ok.xml")  # never followed
-    with pytest.raises(evidence.Tampering, match="^the test report is missing or unusable$"):
+    with pytest.raises(evidence.Tampering, match=r"^the test report is missing or unusable$"):
         evidence.read_report(tmp_path / "link.xml", canaries)  # why is not said: it is theirs
 
 

@@ -43,17 +43,17 @@ def _assignment(tmp_path: Path, answers: dict[str, Any] = ANSWERS) -> tuple[Path
 
 def _refused(assignment: Path, kind: str, reference: Path) -> str:
     with pytest.raises(UsageError) as caught:
-        grading.check_data(assignment, kind, reference)
+        grading.check_data(assignment, kind, reference, 0)
     assert caught.value.exit_code == EXIT_USAGE
     return str(caught.value)
 
 
 def test_evaluation_data_without_test_csv_is_refused_naming_it(tmp_path: Path) -> None:
     assignment, reference = _assignment(tmp_path)
-    grading.check_data(assignment, "kaggle-entry", reference)  # no grading/data: the sample
+    grading.check_data(assignment, "kaggle-entry", reference, 0)  # no grading/data: the sample
     data = assignment / "grading" / "data"
     _titanic(data)
-    grading.check_data(assignment, "kaggle-entry", reference)
+    grading.check_data(assignment, "kaggle-entry", reference, 0)
     (data / "sample_submission.csv").unlink()
     message = _refused(assignment, "kaggle-entry", reference)
     assert f"{data} has no sample_submission.csv" in message, message

@@ -149,7 +149,8 @@ def _grade(
     box = sandbox.choose(options.container, options.image, options.unsafe)
     progress(f"preparing the reference project (template {preset.version})")
     reference = grading.reference_project(assignment, preset)
-    grading.check_data(assignment, preset.kind, reference)
+    seed = presets.secret_seed(assignment)
+    grading.check_data(assignment, preset.kind, reference, seed)
     package = str(preset.answers["package_name"])
     if box.container:
         interpreter = sandbox.IN_IMAGE  # the image brings Python and the dependencies
@@ -170,11 +171,11 @@ def _grade(
         ),
         timeout=options.timeout,
         threads=max(1, (os.cpu_count() or 1) // options.jobs),
-        seed=presets.secret_seed(assignment),
+        seed=seed,
         visible_names=frozenset(evidence.test_functions(reference / "tests")),
         hidden=suite,
     )
-    _, described = grading.data_source(assignment, reference)
+    _, described = grading.data_source(assignment, reference, preset.kind, seed)
     if "bundled sample" in described and any(
         item["check"] in ("metric", "beats_baseline") for item in rubric
     ):
@@ -202,10 +203,14 @@ def _grade(
         progress=progress,
         stop=box.stop_all,
     )
-    grades = [
-        o.result or grading.StudentGrade(o.item.student, problem=o.error, ungraded=True)
-        for o in outcomes
-    ]
+    grades = []
+    for o in outcomes:
+        if o.result is None:  # the detail is for the instructor, never for feedback
+            progress(f"{o.item.repo.name}: the grader failed: {o.error}")
+        grades.append(
+            o.result
+            or grading.StudentGrade(o.item.student, problem=grading.INTERNAL, ungraded=True)
+        )
     # written once, after every sandbox has ended: nothing a student ran is still alive
     for result in grades:
         grading.write_feedback(assignment, result, f"Grade for {preset.assignment}")

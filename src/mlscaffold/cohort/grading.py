@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlscaffold.cohort import evidence, grader, overlay, probes, sandbox, scoring
+from mlscaffold.cohort import evidence, grader, overlay, probes, sandbox, scoring, trees
 from mlscaffold.cohort import preset as presets
 from mlscaffold.cohort.roster import Student
 from mlscaffold.errors import UsageError
@@ -112,14 +112,33 @@ class Assignment:
 
     @property
     def data_source(self) -> tuple[Path, str]:
-        return data_source(self.folder, self.reference)
+        return data_source(self.folder, self.reference, self.preset.kind, self.seed)
 
 
-def data_source(folder: Path, reference: Path) -> tuple[Path, str]:
-    """The labelled data the evaluation split comes from, and how feedback names it."""
+FRESH = "fresh rows the grader made (the sample's generator with the assignment's secret seed)"
+
+
+def data_source(folder: Path, reference: Path, kind: str, seed: int) -> tuple[Path, str]:
+    """The labelled data the evaluation split comes from, and how feedback names it: the
+    instructor's; else fresh rows made with the assignment's secret seed, so a lookup table
+    of the bundled sample is worth nothing; else (a kind no generator can make) the
+    bundled sample, which every student has."""
+    from mlscaffold.cohort import fresh
+
     data = folder / presets.GRADING / "data"
     if data.is_dir() and any(p.is_file() and p.name != "README.md" for p in data.rglob("*")):
         return data, "the instructor's evaluation data"
+    answers = reference_answers(reference)
+    made = folder / ".mlscaffold" / "fresh-data" / presets.assignment_slug(folder)
+    if not (made / ".complete").is_file():
+        shutil.rmtree(made, ignore_errors=True)
+        staging = made.with_name(made.name + ".tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        if fresh.make(kind, answers, seed, staging):
+            (staging / ".complete").write_text("")
+            staging.rename(made)
+    if (made / ".complete").is_file():
+        return made, FRESH
     return reference / "data" / "sample", "the bundled sample"
 
 
@@ -166,6 +185,9 @@ def reference_answers(reference: Path) -> dict[str, Any]:
     return dict(yaml.safe_load((reference / ".copier-answers.yml").read_text(encoding="utf-8")))
 
 
+INTERNAL = "the grader failed on this repository (re-grade it; report it if it happens again)"
+
+
 class TimedOut(Exception):
     pass
 
@@ -174,6 +196,8 @@ class TimedOut(Exception):
 OUTPUTS = ("models", "reports", "runs", "data/processed", "data/raw", "submissions")
 MAX_CARRIED = 2 * 1024**3
 MAX_CARRIED_FILES = 20_000
+MAX_DEPTH = 64  # folders a step may make that the grader walks (1,200 levels broke copies)
+MAX_TREE_ENTRIES = 100_000
 
 
 def carry_outputs(project: Path, outputs: Path) -> None:
@@ -184,10 +208,9 @@ def carry_outputs(project: Path, outputs: Path) -> None:
         top = project / name
         if top.is_symlink() or not top.is_dir():
             continue
-        for folder, dirs, files in os.walk(top, followlinks=False):
-            dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
-            for file in files:
-                source = Path(folder) / file
+        walk = trees.files(top, max_depth=MAX_DEPTH, max_entries=4 * MAX_CARRIED_FILES)
+        try:
+            for source in walk:
                 try:
                     data = sandbox.read_output(source, MAX_CARRIED - total)
                 except sandbox.UnsafeOutput:
@@ -199,6 +222,8 @@ def carry_outputs(project: Path, outputs: Path) -> None:
                 target = outputs / source.relative_to(project)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
+        except trees.TooLarge:  # folders past the depth or entry cap: what is left, stays
+            continue
 
 
 class _Run:
@@ -223,15 +248,16 @@ class _Run:
         data/sample/ is the training part of the evaluation data (the pipeline and what reads
         its outputs); else the bundled sample the project's own tests were written for."""
         if self.project != self.pristine:
-            shutil.rmtree(self.project, ignore_errors=True)  # never follows links
+            trees.remove(self.project)  # iterative, never follows links, any depth
         self.project = self.scratch / f"project-{self.steps + 1}"
-        shutil.copytree(self.pristine, self.project, symlinks=True)
+        limits = {"max_depth": MAX_DEPTH, "max_entries": MAX_TREE_ENTRIES}
+        trees.copy(self.pristine, self.project, **limits)
         if self.outputs.is_dir():
-            shutil.copytree(self.outputs, self.project, dirs_exist_ok=True)
+            trees.copy(self.outputs, self.project, merge=True, **limits)
         if split:
             sample = self.project / "data" / "sample"
-            shutil.rmtree(sample, ignore_errors=True)
-            shutil.copytree(self.training, sample)
+            trees.remove(sample)
+            shutil.copytree(self.training, sample)  # the grader's own folder
         return self.project
 
     def env(self, paths: dict[str, Path]) -> dict[str, str]:
@@ -277,7 +303,7 @@ class _Run:
         out = self.scratch / f"out-{self.steps}"
         out.mkdir(exist_ok=True)
         for name in ("tmp", "home"):
-            shutil.rmtree(self.scratch / name, ignore_errors=True)
+            trees.remove(self.scratch / name)
             (self.scratch / name).mkdir()
         layout = sandbox.Layout(
             project,
@@ -531,10 +557,10 @@ def _grade(run: _Run, job: GradeJob, result: StudentGrade) -> None:
     result.total = sum(row["points"] for row in result.items)
 
 
-def check_data(folder: Path, kind: str, reference: Path) -> None:
+def check_data(folder: Path, kind: str, reference: Path, seed: int) -> None:
     """Split the evaluation data once before any student: a problem with it is the
     instructor's to fix (exit 2), not a zero for everyone."""
-    source, _ = data_source(folder, reference)
+    source, _ = data_source(folder, reference, kind, seed)
     answers = reference_answers(reference)
     try:  # a missing file first, by name: test.csv, sample_submission.csv, images.npz, ...
         scoring.check_layout(kind, source, reference, answers)
@@ -566,8 +592,8 @@ def grade_one(job: GradeJob) -> StudentGrade:
         result.problem = "not a repository of its own (its .git is not a folder)"
         result.ungraded = True
         return result
-    with tempfile.TemporaryDirectory(prefix="mlscaffold-grade-") as tmp:
-        run = _Run(job, Path(tmp))
+    with trees.scratch("mlscaffold-grade-") as tmp:  # removed whatever happened, any depth
+        run = _Run(job, tmp)
         try:
             _grade(run, job, result)
         except TimedOut:
@@ -577,11 +603,12 @@ def grade_one(job: GradeJob) -> StudentGrade:
             result.problem = f"tampering suspected: {exc}"
         except scoring.ScoringError:
             result.problem = "the predictions could not be scored"
+        except overlay.NotARepository as exc:
+            result.problem, result.ungraded = str(exc), True
         except overlay.TooLarge as exc:
             result.problem, result.ungraded = str(exc), True
         except Exception:  # never a student's text, nor an exception's name
-            result.problem = "the grader could not read this repository's last commit"
-            result.ungraded = True
+            result.problem, result.ungraded = INTERNAL, True
     if result.problem:
         result.items, result.total = [], 0
     return result
