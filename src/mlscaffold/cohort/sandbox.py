@@ -299,6 +299,9 @@ def _bwrap(argv: Sequence[str], layout: Layout, env: dict[str, str]) -> list[str
     for name in ETC:
         if (Path("/etc") / name).exists():
             command += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    # the JDK's own configuration (java.security links there): Spark runs in a sandbox too
+    for folder in sorted(Path("/etc").glob("java-*")):
+        command += ["--ro-bind", str(folder), str(folder)]
     command += ["--proc", "/proc", "--dev", "/dev"]
     command += ["--bind", str(layout.tmp), "/tmp"] if layout.tmp else ["--tmpfs", "/tmp"]
     # after /tmp: an interpreter that lives under /tmp is mounted over it, not hidden by it
