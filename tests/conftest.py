@@ -92,6 +92,7 @@ LONGEST = (
     "test_grading_attacks.py::test_no_attack_scores_above_an_untouched_repository",
     "test_cohort.py::test_grade_is_fair_deterministic_and_survives_tampering_and_hangs",
     "test_demo.py::",
+    "test_grading_fairness.py::",
     "test_generated_projects.py::test_variant_lints_tests_and_runs_on_the_sample",
 )
 
@@ -107,6 +108,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=rank)
 
 
+def kind_marks(kind: Any) -> list[pytest.MarkDecorator]:
+    """Heavy kinds (PyTorch) run where MLSCAFFOLD_FULL_MATRIX=1 (.ci/run sets it)."""
+    marks = [pytest.mark.heavy] if kind.heavy else []
+    if kind.heavy and not os.environ.get("MLSCAFFOLD_FULL_MATRIX"):
+        marks.append(pytest.mark.skip(reason="heavy kind: set MLSCAFFOLD_FULL_MATRIX=1"))
+    return marks
+
+
+def kind_params() -> list[Any]:
+    """One pytest row per kind of the catalogue."""
+    from mlscaffold import catalog
+
+    return [pytest.param(k.name, marks=kind_marks(k), id=k.name) for k in catalog.available()]
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """`variant` is a (kind, answers) row of the catalogue's test matrix: a new kind or
     variant adds rows without new test code. Heavy kinds (PyTorch) run where
@@ -114,20 +130,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     from mlscaffold import catalog
 
     if "catalog_kind" in metafunc.fixturenames:  # one row per kind: a new kind adds a row
-        kinds = []
-        for kind in catalog.available():
-            marks = [pytest.mark.heavy] if kind.heavy else []
-            if kind.heavy and not os.environ.get("MLSCAFFOLD_FULL_MATRIX"):
-                marks.append(pytest.mark.skip(reason="heavy kind: set MLSCAFFOLD_FULL_MATRIX=1"))
-            kinds.append(pytest.param(kind.name, marks=marks, id=kind.name))
-        metafunc.parametrize("catalog_kind", kinds)
+        metafunc.parametrize("catalog_kind", kind_params())
     if "variant" not in metafunc.fixturenames:
         return
     rows = []
     for kind in catalog.available():
-        marks = [pytest.mark.heavy] if kind.heavy else []
-        if kind.heavy and not os.environ.get("MLSCAFFOLD_FULL_MATRIX"):
-            marks.append(pytest.mark.skip(reason="heavy kind: set MLSCAFFOLD_FULL_MATRIX=1"))
+        marks = kind_marks(kind)
         for answers in kind.variants:
             rows.append(
                 pytest.param(
