@@ -12,11 +12,17 @@ a project) is checked against the new version's pyproject.toml and re-resolved w
 (needs the package index) only where it no longer fits, so an unchanged dependency list
 keeps its versions. A kind whose lock cannot be resolved here ships none (its projects run
 `uv lock` at `new`). --no-locks skips this step.
+
+CHANGELOG.md must have the release's dated heading, `## [VERSION] - YYYY-MM-DD`, before
+anything is cut (0.4.0 shipped with its notes still under "[Unreleased]"). The script needs
+no install of mlscaffold: it imports the package from this checkout's src/.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import importlib
 import os
 import re
 import shutil
@@ -24,12 +30,15 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
-BUNDLE = ROOT / "src" / "mlscaffold" / "data" / "templates.bundle"
+SRC = ROOT / "src"
+BUNDLE = SRC / "mlscaffold" / "data" / "templates.bundle"
+CHANGELOG = ROOT / "CHANGELOG.md"
 IGNORED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache"}
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "mlscaffold release",
@@ -72,6 +81,37 @@ def package_version() -> str:
     match = re.search(r'__version__ = "([^"]+)"', text)
     assert match, "__version__ not found"
     return match.group(1)
+
+
+def import_mlscaffold() -> ModuleType:
+    """mlscaffold from this checkout's src/, installed or not: the locks must be made by the
+    code being released, never by another installed version."""
+    if str(SRC) not in sys.path:
+        sys.path.insert(0, str(SRC))
+    try:
+        package = importlib.import_module("mlscaffold")
+    except ImportError as exc:  # a dependency (copier, click...) is missing
+        sys.exit(f"cannot import mlscaffold from {SRC} ({exc}): pip install -e . first")
+    where = Path(package.__file__ or "").resolve()
+    if not where.is_relative_to(SRC):
+        sys.exit(f"mlscaffold was imported from {where.parent}, not {SRC}: run in a fresh process")
+    return package
+
+
+def check_changelog(version: str, changelog: Path) -> None:
+    """Refuse a release whose notes are not under their own dated heading yet."""
+    heading = re.compile(rf"^## \[{re.escape(version)}\] - (\d{{4}}-\d{{2}}-\d{{2}})\s*$", re.M)
+    text = changelog.read_text(encoding="utf-8") if changelog.exists() else ""
+    found = heading.search(text)
+    try:
+        dated = found is not None and datetime.date.fromisoformat(found.group(1)) is not None
+    except ValueError:
+        dated = False
+    if not dated:
+        sys.exit(
+            f"{changelog.name} has no '## [{version}] - YYYY-MM-DD' heading: move the "
+            "[Unreleased] notes under it, dated today, then release"
+        )
 
 
 def release(
@@ -126,6 +166,7 @@ def refresh_locks(version: str, bundle: Path = BUNDLE) -> None:
     """Every kind's shipped lock fits the templates of `version`, or is made anew."""
     import lzma
 
+    import_mlscaffold()
     from mlscaffold import catalog, source, uvlock
     from mlscaffold.generate import NewRequest, generate
 
@@ -161,21 +202,24 @@ def answers_python(project: Path) -> str:
     return str(answers.get("python_version", ""))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("version")
     parser.add_argument("--replace", action="store_true", help="re-cut the newest version")
     parser.add_argument("--no-locks", action="store_true", help="leave the shipped locks")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.version != package_version():
         sys.exit(
             f"VERSION {args.version} != mlscaffold __version__ {package_version()}: bump it first"
         )
-    release(args.version, args.replace)
+    check_changelog(args.version, CHANGELOG)
     if not args.no_locks:
-        refresh_locks(args.version)
+        import_mlscaffold()  # before the bundle is cut: a release is made whole or not at all
+    release(args.version, args.replace, bundle=BUNDLE, templates=TEMPLATES)
+    if not args.no_locks:
+        refresh_locks(args.version, bundle=BUNDLE)
 
 
 if __name__ == "__main__":

@@ -260,15 +260,38 @@ def test_dry_run_prints_commands_and_writes_nothing(
     bare = _bare(tmp_path / "empty.git")
     done = run_cli("publish", str(project), "--remote", str(bare), "--dry-run")
     assert done.returncode == 0, done.stderr
-    assert f"remote add origin {bare}" in done.stdout
-    assert "push --set-upstream origin main" in done.stdout
+    assert f"remote add -- origin {bare}" in done.stdout
+    assert "push --set-upstream -- origin main" in done.stdout
     assert git(bare, "for-each-ref").strip() == ""
     assert git(project, "remote").strip() == ""
 
 
-def test_dry_run_still_refuses(project: Path) -> None:
+def test_dry_run_on_a_dirty_tree_shows_the_commands_and_what_a_real_run_refuses(
+    project: Path, gh: FakeGh
+) -> None:
+    (project / "README.md").write_text("results table rewritten by make all\n")
     (project / "notes.txt").write_text("not committed\n")
-    _refused(run_cli("publish", str(project), "--dry-run"), "notes.txt")
+    done = run_cli("publish", str(project), "--dry-run", env=gh.env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("gh repo create movie-reviews --source ")
+    assert "gh repo edit OWNER/movie-reviews" in done.stdout
+    refused = [line for line in done.stderr.splitlines() if "a real run would refuse" in line]
+    assert len(refused) == 1 and "README.md" in refused[0] and "notes.txt" in refused[0]
+    assert "hint: commit them" in done.stderr and "Traceback" not in done.stderr
+    assert gh.calls() == [] and git(project, "remote").strip() == ""
+
+
+def test_dry_run_with_origin_says_a_real_run_would_refuse(project: Path, tmp_path: Path) -> None:
+    git(project, "remote", "add", "origin", "git@github.com:ada/elsewhere.git")
+    done = run_cli("publish", str(project), "--remote", str(tmp_path / "x.git"), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "remote add -- origin" in done.stdout
+    assert "a real run would refuse: movie-reviews already has a remote 'origin'" in done.stderr
+
+
+def test_dry_run_still_refuses_what_it_cannot_show(generated: Path, tmp_path: Path) -> None:
+    root = _copy(generated, tmp_path / "no-git")
+    _refused(run_cli("publish", str(root), "--dry-run"), "not a git repository")
 
 
 # ---- refusals: exit 2, one line and a hint, nothing created -------------------------------
@@ -332,6 +355,66 @@ def test_refuses_a_bad_name_and_contradictory_options(
     _refused(run_cli("publish", str(project), "--remote", bare, "--name", "x"), "--name")
     _refused(run_cli("publish", str(project), "--remote", bare, "--private"), "--private")
     assert gh.calls() == [] and git(project, "remote").strip() == ""
+
+
+@pytest.mark.parametrize("name", ["--internal", "--clone", "-x", "me/.git", "ok/-x", "x.GIT", ".."])
+def test_refuses_names_gh_would_take_for_options_or_github_refuses(
+    project: Path, gh: FakeGh, name: str
+) -> None:
+    _refused(run_cli("publish", str(project), "--name", name, env=gh.env), "not a GitHub")
+    _refused(run_cli("publish", str(project), "--name", name, "--dry-run"), "not a GitHub")
+    assert gh.calls() == [] and gh.created() == []
+
+
+@pytest.mark.parametrize("name", ["movie-reviews", ".github", "my_org/a.b", "Ada-L/x_y-1.2"])
+def test_accepts_github_names(name: str) -> None:
+    assert publish._checked_name(name) == name
+
+
+def test_refuses_a_remote_that_git_would_take_for_an_option(project: Path, tmp_path: Path) -> None:
+    """With the branch tracking a non-origin remote, `git ls-remote --upload-pack=CMD`
+    (no URL after it) ran CMD against that remote."""
+    upstream = _bare(tmp_path / "upstream.git")
+    git(project, "remote", "add", "upstream", str(upstream))
+    git(project, "push", "--quiet", "--set-upstream", "upstream", "main")
+    marker = tmp_path / "ran"
+    for extra in ([], ["--dry-run"]):
+        done = run_cli("publish", str(project), "--remote", f"--upload-pack=touch {marker}", *extra)
+        _refused(done, "starts with '-'", "--remote")
+        assert not marker.exists()
+    assert git(project, "remote").split() == ["upstream"]
+
+
+@pytest.mark.parametrize(
+    "remote", ["nohelper://ada:s3cret@git.example/x.git", "nohelper://s3cret@git.example/x.git"]
+)
+def test_credentials_in_a_remote_are_never_shown(project: Path, remote: str) -> None:
+    done = run_cli("publish", str(project), "--remote", remote)
+    assert done.returncode == 1, done.stderr
+    assert "cannot reach nohelper://***@git.example/x.git" in done.stderr
+    shown = run_cli("publish", str(project), "--remote", remote, "--dry-run")
+    assert shown.returncode == 0, shown.stderr
+    assert "remote add -- origin 'nohelper://***@git.example/x.git'" in shown.stdout
+    git(project, "remote", "add", "origin", remote.replace("nohelper", "https"))
+    already = run_cli("publish", str(project))
+    _refused(already, "already has a remote 'origin' (https://***@git.example/x.git)")
+    for said in (done, shown, already):
+        assert "s3cret" not in said.stdout + said.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("fatal: 'https://u:p@h/x.git/' not found", "fatal: 'https://***@h/x.git/' not found"),
+        ("https://x-access-token:ghp_1@github.com/a/b", "https://***@github.com/a/b"),
+        ("https://u:p@ss@h/x and http://tok@h2", "https://***@h/x and http://***@h2"),
+        ("ssh://git@github.com/a/b.git", "ssh://git@github.com/a/b.git"),
+        ("ssh://git:pw@host/a.git", "ssh://***@host/a.git"),
+        ("git@github.com:ada/reviews.git", "git@github.com:ada/reviews.git"),
+    ],
+)
+def test_redact(text: str, shown: str) -> None:
+    assert publish.redact(text) == shown
 
 
 def test_refuses_a_remote_that_is_not_empty(project: Path, tmp_path: Path) -> None:

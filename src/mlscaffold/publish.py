@@ -14,7 +14,13 @@ project, not a git repository or no commit, an interrupted update, an `origin` a
 (publishing twice would push somewhere unexpected), uncommitted files (they would not be
 published, and the user believes they are), `gh` missing or not logged in. `--dry-run`
 makes the project's checks and prints the commands instead of running them; it does not
-call `gh` at all, so it shows what would happen on a machine without it too.
+call `gh` at all, so it shows what would happen on a machine without it too. A state a
+real run refuses (an `origin`, uncommitted files: `make all` rewrites the README) does not
+stop a dry run: it shows the commands and says what a real run would refuse.
+
+What the user passes never reaches git or gh as an option: a URL or name starting with `-`
+is refused and git gets `--` before URLs and refs. Credentials in a URL
+(`https://user:token@host/...`) are blanked out of every message.
 """
 
 from __future__ import annotations
@@ -37,9 +43,14 @@ from mlscaffold.project import Project, load
 
 Progress = Callable[[str], None]
 
-# GitHub's own rules: a repository name is 1-100 of these; an owner is a user or organisation.
-_REPO_NAME = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+# GitHub's own rules: a repository name is 1-100 of these (an owner 1-39), never starting
+# with '-' (it would reach `gh` as an option), never '.', '..' or ending in '.git'.
+_GITHUB_NAME = re.compile(r"^[A-Za-z0-9._][A-Za-z0-9._-]*$")
+_REPO_MAX, _OWNER_MAX = 100, 39
+
+# `scheme://USERINFO@`: a password or token (`user:pass@`, `token@`) that must not be shown.
+_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)(?P<userinfo>[^/\s]+)@")
+_LOGIN_SCHEMES = ("ssh://", "git+ssh://", "ssh+git://")  # `ssh://git@host`: a login, no secret
 
 # A topic is lowercase letters, digits and hyphens, starts with a letter or digit, 50 at
 # most; a repository takes 20.
@@ -93,6 +104,7 @@ class PublishResult:
     remote: str | None = None  # where origin points
     topics: list[str] = field(default_factory=list)
     dry_run: bool = False
+    refusals: list[MlscaffoldError] = field(default_factory=list)  # what a real run refuses
 
     @property
     def actions_url(self) -> str | None:
@@ -133,7 +145,8 @@ def description(answers: dict[str, Any]) -> str:
 
 def _folder_repo_name(folder: str) -> str:
     """A folder name as GitHub would accept it (it turns other characters into '-')."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", folder).strip("-") or "ml-project"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", folder).removesuffix(".git").strip("-")
+    return name if name not in ("", ".", "..") else "ml-project"
 
 
 def repository_name(project: Project, override: str | None = None) -> str:
@@ -147,16 +160,23 @@ def repository_name(project: Project, override: str | None = None) -> str:
     return _checked_name(f"{owner}/{name}" if owner else name)
 
 
+def _is_github_name(part: str, longest: int) -> bool:
+    """One part of OWNER/NAME as GitHub accepts it (and `gh` cannot take for an option)."""
+    return (
+        len(part) <= longest
+        and _GITHUB_NAME.match(part) is not None
+        and part not in (".", "..")
+        and not part.lower().endswith(".git")
+    )
+
+
 def _checked_name(name: str) -> str:
-    owner, _, repo = name.rpartition("/")
-    if (
-        not _REPO_NAME.match(repo)
-        or repo in (".", "..")
-        or ("/" in name and not _OWNER.match(owner))
-    ):
+    owner, slash, repo = name.rpartition("/")
+    if not _is_github_name(repo, _REPO_MAX) or (slash and not _is_github_name(owner, _OWNER_MAX)):
         raise UsageError(
             f"'{printable(name)}' is not a GitHub repository name",
-            "use NAME or OWNER/NAME: letters, digits, '.', '-' and '_' (e.g. --name movie-reviews)",
+            "use NAME or OWNER/NAME, each of letters, digits, '.', '-' and '_', not starting "
+            "with '-' nor ending in '.git' (e.g. --name movie-reviews)",
         )
     return name
 
@@ -190,8 +210,33 @@ def origin_url(root: Path) -> str | None:
     return done.stdout.strip() if done.returncode == 0 else None
 
 
-def check_project(path: Path) -> tuple[Project, str]:
-    """Every refusal that needs only the project: (the project, the branch to push)."""
+def state_refusals(root: Path) -> list[MlscaffoldError]:
+    """What a real run refuses in the repository's present state (an `origin`, uncommitted
+    files); a dry run only reports them, since the commands can be shown all the same."""
+    found: list[MlscaffoldError] = []
+    existing = origin_url(root)
+    if existing is not None:
+        found.append(
+            UsageError(
+                f"{root.name} already has a remote 'origin' ({printable(existing)})",
+                "it is published already: push with 'git push'; to publish elsewhere, "
+                "'git remote remove origin' first",
+            )
+        )
+    dirty = git.changed_paths(root)
+    if dirty:
+        found.append(
+            DirtyRepositoryError(
+                f"uncommitted changes would not be published: {_shown(dirty)}",
+                "commit them (git add -A && git commit) or stash them, then publish",
+            )
+        )
+    return found
+
+
+def check_project(path: Path, dry_run: bool = False) -> tuple[Project, str, list[MlscaffoldError]]:
+    """Every refusal that needs only the project: (the project, the branch to push, what a
+    real run would refuse; raised at once unless `dry_run`)."""
     project = load(path, check_commit=False)
     root = project.root
     if not git.is_repository_root(root):
@@ -201,20 +246,10 @@ def check_project(path: Path) -> tuple[Project, str]:
         )
     journal.refuse_if_pending(root)
     branch = current_branch(root)
-    existing = origin_url(root)
-    if existing is not None:
-        raise UsageError(
-            f"{root.name} already has a remote 'origin' ({printable(existing)})",
-            "it is published already: push with 'git push'; to publish elsewhere, "
-            "'git remote remove origin' first",
-        )
-    dirty = git.changed_paths(root)
-    if dirty:
-        raise DirtyRepositoryError(
-            f"uncommitted changes would not be published: {_shown(dirty)}",
-            "commit them (git add -A && git commit) or stash them, then publish",
-        )
-    return project, branch
+    refusals = state_refusals(root)
+    if refusals and not dry_run:
+        raise refusals[0]
+    return project, branch, refusals
 
 
 # ---- GitHub CLI ---------------------------------------------------------------------------
@@ -359,10 +394,21 @@ def web_url(remote: str) -> str | None:
     return f"https://{host}/{path}" if path.count("/") >= 1 else None
 
 
+def check_remote_url(remote: str) -> None:
+    """A URL git would read as an option (`--upload-pack=CMD` runs CMD) is refused."""
+    if not remote.strip():
+        raise UsageError("--remote needs a URL", "e.g. --remote git@github.com:you/project.git")
+    if remote.startswith("-"):
+        raise UsageError(
+            f"--remote '{printable(remote)}' is not a repository URL (it starts with '-')",
+            "pass the repository's URL or path, e.g. --remote git@github.com:you/project.git",
+        )
+
+
 def check_remote_is_empty(root: Path, remote: str) -> None:
     """Pushing into a repository that has commits would fail half-way (or, forced, destroy
     them): asked first, before origin is added."""
-    done = git.run("ls-remote", "--heads", "--tags", remote, cwd=root, check=False)
+    done = git.run("ls-remote", "--heads", "--tags", "--", remote, cwd=root, check=False)
     if done.returncode != 0:
         raise GitError(
             f"cannot reach {printable(remote)}: {_first_line(done.stderr)}",
@@ -378,8 +424,8 @@ def check_remote_is_empty(root: Path, remote: str) -> None:
 
 def remote_commands(root: Path, remote: str, branch: str) -> list[list[str]]:
     return [
-        ["git", "-C", str(root), "remote", "add", "origin", remote],
-        ["git", "-C", str(root), "push", "--set-upstream", "origin", branch],
+        ["git", "-C", str(root), "remote", "add", "--", "origin", remote],
+        ["git", "-C", str(root), "push", "--set-upstream", "--", "origin", branch],
     ]
 
 
@@ -396,9 +442,9 @@ def _publish_to_remote(
         return
     check_remote_is_empty(root, remote)
     progress(f"pushing {result.branch} to {printable(remote)}")
-    git.run("remote", "add", "origin", remote, cwd=root)
+    git.run("remote", "add", "--", "origin", remote, cwd=root)
     try:
-        git.run("push", "--quiet", "--set-upstream", "origin", result.branch, cwd=root)
+        git.run("push", "--quiet", "--set-upstream", "--", "origin", result.branch, cwd=root)
     except BaseException:
         git.run("remote", "remove", "origin", cwd=root, check=False)  # as it was: try again
         raise
@@ -407,18 +453,56 @@ def _publish_to_remote(
 # ---- the command --------------------------------------------------------------------------
 
 
+def redact(text: str) -> str:
+    """`text` with the credentials of any URL in it blanked (`https://***@host/...`): an
+    error or a log line must not show a password or token."""
+
+    def blank(found: re.Match[str]) -> str:
+        scheme, userinfo = found.group("scheme"), found.group("userinfo")
+        if ":" not in userinfo and scheme.lower() in _LOGIN_SCHEMES:
+            return found.group(0)
+        return f"{scheme}***@"
+
+    return _USERINFO.sub(blank, text)
+
+
 def publish(request: PublishRequest, progress: Progress = lambda _msg: None) -> PublishResult:
-    """Check everything, then create and push (or, with dry_run, only say how)."""
+    """Check everything, then create and push (or, with dry_run, only say how); no message
+    it gives shows a URL's credentials."""
+    try:
+        result = _publish(request, lambda message: progress(redact(message)))
+    except MlscaffoldError as exc:
+        _redacted(exc)
+        raise
+    result.refusals = [_redacted(refusal) for refusal in result.refusals]
+    return result
+
+
+def _redacted(error: MlscaffoldError) -> MlscaffoldError:
+    """`error` with credentials blanked everywhere it is shown (a debug traceback too)."""
+    error.message = redact(error.message)
+    error.hint = redact(error.hint) if error.hint else error.hint
+    error.args = (error.message,)
+    return error
+
+
+def _publish(request: PublishRequest, progress: Progress) -> PublishResult:
     if request.remote is not None and request.name is not None:
         raise UsageError(
             "--name is for GitHub through gh; --remote names the repository itself",
             "drop --name, or drop --remote to create the repository with gh",
         )
-    if request.remote is not None and not request.remote.strip():
-        raise UsageError("--remote needs a URL", "e.g. --remote git@github.com:you/project.git")
-    project, branch = check_project(request.path)
+    if request.remote is not None:
+        check_remote_url(request.remote)
+    elif request.name is not None:
+        _checked_name(request.name)
+    project, branch, refusals = check_project(request.path, dry_run=request.dry_run)
     result = PublishResult(
-        root=project.root, branch=branch, topics=topics(project.answers), dry_run=request.dry_run
+        root=project.root,
+        branch=branch,
+        topics=topics(project.answers),
+        dry_run=request.dry_run,
+        refusals=refusals,
     )
     if request.remote is not None:
         _publish_to_remote(project, request, result, progress)

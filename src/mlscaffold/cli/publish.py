@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mlscaffold.cli.output import handle_errors, say
+
+if TYPE_CHECKING:
+    from mlscaffold.publish import PublishResult
 
 
 @click.command(
@@ -26,8 +30,9 @@ github_user/repository_name from the answers, else the folder's name; the descri
 from the answers. With --remote, the repository must exist and be empty; plain git pushes to
 it and sets 'origin'.
 \b
-The project must be a committed git repository with no uncommitted files and no 'origin'.
-Exit status: 0 published; 1 gh or git failed; 2 refused (nothing was created or pushed).
+The project must be a committed git repository with no uncommitted files and no 'origin'
+(--dry-run shows the commands all the same, and what a real run would refuse).
+Exit status: 0 published or shown; 1 gh or git failed; 2 refused (nothing created or pushed).
 """
 )
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
@@ -55,7 +60,7 @@ def publish(
 ) -> None:
     """Create the GitHub repository for the project at PATH and push it."""
     from mlscaffold.errors import UsageError
-    from mlscaffold.publish import PublishRequest
+    from mlscaffold.publish import PublishRequest, redact
     from mlscaffold.publish import publish as run_publish
 
     if remote is not None and public is not None:
@@ -75,13 +80,25 @@ def publish(
         progress=say,
     )
     if result.dry_run:
-        click.echo("dry run: these commands would run (nothing was created or pushed):", err=True)
-        for command in result.commands:
-            click.echo(shlex.join(command))
+        _show_dry_run(result)
         return
     if result.url:
         click.echo(f"published: {result.url}")
     else:
-        click.echo(f"published: pushed {result.branch} to {result.remote}")
+        click.echo(f"published: pushed {result.branch} to {redact(result.remote or '')}")
     if result.actions_url:
         click.echo(f"actions:   {result.actions_url}   (CI runs on this first push)")
+
+
+def _show_dry_run(result: PublishResult) -> None:
+    """The commands on stdout (credentials blanked), then what a real run would refuse:
+    a dry run answers "what would happen" even for a tree that `make all` left dirty."""
+    from mlscaffold.publish import redact
+
+    click.echo("dry run: these commands would run (nothing was created or pushed):", err=True)
+    for command in result.commands:
+        click.echo(shlex.join(redact(arg) for arg in command))
+    for refusal in result.refusals:
+        click.echo(f"dry run: a real run would refuse: {refusal.message}", err=True)
+        if refusal.hint:
+            click.echo(f"hint: {refusal.hint}", err=True)
