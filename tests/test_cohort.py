@@ -336,7 +336,7 @@ def test_grade_is_fair_deterministic_and_survives_tampering_and_hangs(
     # would only cost its timeout again)
     first = _grades(assignment)
     shutil.move(hanger, tmp_path / "hanger-aside")
-    again = run_cli(*args, timeout=900)
+    again = run_cli(*args, "--force", timeout=900)
     assert again.returncode == 1, again.stderr[-3000:]
     second = _grades(assignment)
     assert second.pop("s002")["note"] == "no repository"

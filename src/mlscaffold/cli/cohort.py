@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from mlscaffold.cli.output import handle_errors, say
+
+if TYPE_CHECKING:
+    from mlscaffold.cohort.bulk import Graded
 
 JOBS = click.option(
     "-j",
@@ -28,6 +32,7 @@ Examples:
       --remote 'git@github.com:my-course/hw1-{github_user}.git'
   mlscaffold cohort status repos --cohort hw1
   mlscaffold cohort grade hw1 repos --jobs 2 --timeout 600
+  mlscaffold cohort grade hw1 repos --shard auto --out part-0   # then: cohort merge hw1 part-*
   mlscaffold cohort update repos --to 0.3.0 --push
 \b
 Every bulk command shows progress, survives a failure in any one repository, and can be
@@ -147,6 +152,14 @@ project's predictions on held-out data whose labels never enter the sandbox.
 Examples:
   mlscaffold cohort grade hw1 repos --jobs 2 --timeout 600
   mlscaffold cohort grade hw1 repos --container podman --image my-course/grader:1
+  mlscaffold cohort grade hw1 repos --before 2026-12-01T23:59:00+01:00
+  mlscaffold cohort grade hw1 repos --shard 1/4 --out part-1
+\b
+A student whose commit and assignment are those of the last grading keeps their grade
+(nothing runs; --force re-grades). With --shard K/N only the K-th of N slices of the roster
+(by a hash of the student id) is graded, into the folder --out; `cohort merge` joins the
+slices. --shard auto reads MLSCAFFOLD_SHARD=K/N (GitHub Actions), JOB_COMPLETION_INDEX
+with MLSCAFFOLD_SHARDS=N (Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID/_MIN/_COUNT.
 \b
 Exit status: 0 every repository graded (see grades.csv), 1 some could not be graded
 (listed, with why), 2 bad rubric, data or hidden test, no sandbox, or another grade running.
@@ -154,7 +167,12 @@ Exit status: 0 every repository graded (see grades.csv), 1 some could not be gra
 )
 @click.argument("assignment", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False, exists=True))
-@JOBS
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 64),
+    help="Repositories graded in parallel (default: what the cores and memory allow).",
+)
 @click.option(
     "--timeout",
     type=click.FloatRange(1),
@@ -179,35 +197,121 @@ Exit status: 0 every repository graded (see grades.csv), 1 some could not be gra
     is_flag=True,
     help="Where no sandbox can run: run student code as you (never for untrusted code).",
 )
+@click.option(
+    "--shard",
+    metavar="K/N|auto",
+    help="Grade only the K-th (from 0) of N slices of the roster, into --out.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="With --shard: the folder for the partial result (for `cohort merge`).",
+)
+@click.option("--force", is_flag=True, help="Re-grade students whose commit did not change.")
+@click.option(
+    "--before",
+    metavar="TIMESTAMP",
+    help="Grade each student's last commit before this ISO 8601 time (a deadline).",
+)
 @handle_errors
 def grade(
     assignment: Path,
     folder: Path,
-    jobs: int,
+    jobs: int | None,
     timeout: float,
     python: str | None,
     container: str | None,
     image: str | None,
     unsafe: bool,
+    shard: str | None,
+    out: Path | None,
+    force: bool,
+    before: str | None,
 ) -> None:
     """Grade every student's repository: ASSIGNMENT/grades.csv and ASSIGNMENT/feedback/."""
-    from mlscaffold.cohort import bulk
+    from mlscaffold.cohort import bulk, shards
     from mlscaffold.cohort.grading import Options
+    from mlscaffold.errors import UsageError
 
-    options = Options(jobs, timeout, python, container, image, unsafe)
-    grades, table, strangers = bulk.grade(assignment, folder, options, say)
-    for row in grades:
+    if (shard is None) != (out is None):
+        raise UsageError("--shard and --out go together", "pass both, or neither")
+    part = None
+    if shard is not None:
+        part = shards.from_environment() if shard == "auto" else shards.parse(shard)
+        say(f"grading {part.label}")
+    deadline = _deadline(before) if before else None
+    options = Options(jobs, timeout, python, container, image, unsafe, force, deadline)
+    done = bulk.grade(assignment, folder, options, say, part, out)
+    _report(done)
+    if part is not None:
+        click.echo(f"wrote the partial result of {part.label} to {done.written}")
+        click.echo(f"then: mlscaffold cohort merge {assignment} PART [PART...]")
+    else:
+        click.echo(f"wrote {done.written} and {assignment / 'feedback'}/")
+    _exit_if_ungraded(done)
+
+
+def _deadline(text: str) -> str:
+    """An ISO 8601 time as UTC (a time without a zone is this machine's local time)."""
+    from datetime import datetime, timezone
+
+    from mlscaffold.errors import UsageError
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"--before {text!r} is not an ISO 8601 time", "e.g. --before 2026-12-01T23:59:00+01:00"
+        ) from None
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def _report(done: Graded) -> None:
+    for row in done.grades:
         result = row.problem or f"{row.total:g} / {row.max:g}"
+        result += " (reused)" if row.reused else ""
         click.echo(f"{row.student.student_id:<12} {row.student.handle:<24} {result}")
-    if strangers:
-        click.echo(f"not on the roster, not graded: {', '.join(strangers)}")
-    click.echo(f"wrote {table} and {assignment / 'feedback'}/")
+    if done.strangers:
+        click.echo(f"not on the roster, not graded: {', '.join(done.strangers)}")
+    if done.reused:
+        click.echo(f"{done.reused} of {len(done.grades)} reused from the last grading")
+    if done.summary:
+        click.echo(f"summary: {', '.join(str(p) for p in done.summary)}")
+
+
+def _exit_if_ungraded(done: Graded) -> None:
+    grades = done.grades
     ungraded = [row for row in grades if row.ungraded]
     if ungraded:
         click.echo(f"{len(ungraded)} of {len(grades)} repositories could not be graded:", err=True)
         for row in ungraded:
             click.echo(f"  {row.student.student_id}: {row.problem}", err=True)
         raise SystemExit(1)
+
+
+@cohort.command(
+    epilog="""\b
+Examples:
+  mlscaffold cohort merge hw1 part-0 part-1 part-2 part-3
+\b
+Writes ASSIGNMENT/grades.csv, feedback/ and summary.md exactly as one `cohort grade` of the
+whole class would. Refuses (exit 2, naming it) a missing shard, a student graded twice, or
+partials graded with another rubric, hidden tests, data, seed, roster or version.
+"""
+)
+@click.argument("assignment", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument(
+    "parts", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False, exists=True)
+)
+@handle_errors
+def merge(assignment: Path, parts: tuple[Path, ...]) -> None:
+    """Join the partial results of `cohort grade --shard` into grades.csv and feedback/."""
+    from mlscaffold.cohort import bulk
+
+    done = bulk.merge(assignment, list(parts), say)
+    _report(done)
+    click.echo(f"wrote {done.written} and {assignment / 'feedback'}/")
+    _exit_if_ungraded(done)
 
 
 @cohort.command()

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mlscaffold import source
 from mlscaffold.cohort import (
@@ -18,6 +22,8 @@ from mlscaffold.cohort import (
     repos,
     roster,
     sandbox,
+    shards,
+    summary,
 )
 from mlscaffold.cohort import preset as presets
 from mlscaffold.errors import UsageError
@@ -69,24 +75,27 @@ def status(folder: Path, assignment: Path | None) -> list[repos.RepoStatus]:
 
 
 @contextlib.contextmanager
-def grading_lock(assignment: Path) -> Iterator[None]:
-    """One `cohort grade` per assignment: two would share the reference build and grades.csv.
-    A `flock` dies with its holder, so the lock never goes stale."""
+def grading_lock(
+    assignment: Path, name: str = "grade.lock", what: str = "", wait: bool = False
+) -> Iterator[None]:
+    """One `cohort grade` per assignment (per shard with --shard): two would share the
+    reference build and grades.csv. `wait`: take turns instead (shards on one shared folder
+    build what they share one after the other). A `flock` dies with its holder: never stale."""
     try:
         import fcntl
     except ImportError:  # Windows: one grade at a time is up to the instructor
         yield
         return
-    path = assignment / ".mlscaffold" / "grade.lock"
+    path = assignment / ".mlscaffold" / name
     path.parent.mkdir(exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
         except OSError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
             raise UsageError(
-                f"another `cohort grade` (pid {holder}) is grading {assignment.name}",
+                f"another `cohort grade` (pid {holder}) is grading {what or assignment.name}",
                 "wait for it to finish, or stop it, then grade again",
             ) from None
         os.ftruncate(fd, 0)
@@ -94,6 +103,10 @@ def grading_lock(assignment: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def _shared(assignment: Path) -> contextlib.AbstractContextManager[None]:
+    return grading_lock(assignment, "prepare.lock", wait=True)
 
 
 def hidden_suite(assignment: Path, rubric: list[dict], package: str) -> probes.HiddenSuite:
@@ -114,25 +127,80 @@ def hidden_suite(assignment: Path, rubric: list[dict], package: str) -> probes.H
     return suite
 
 
+@dataclass
+class Graded:
+    """What `grade` and `merge` did, for the CLI to print."""
+
+    grades: list[grading.StudentGrade]
+    written: Path  # grades.csv, or the partial's folder
+    strangers: list[str] = field(default_factory=list)
+    summary: list[Path] = field(default_factory=list)
+
+    @property
+    def reused(self) -> int:
+        return sum(g.reused for g in self.grades)
+
+
 def grade(
     assignment: Path,
     folder: Path,
     options: grading.Options,
     progress: Progress,
-) -> tuple[list[grading.StudentGrade], Path, list[str]]:
-    """Grade the roster `cohort new` used; also names repositories that are not on it."""
+    shard: shards.Shard | None = None,
+    out: Path | None = None,
+) -> Graded:
+    """Grade the roster `cohort new` used (with `shard`, its slice, written to `out`); also
+    names repositories that are not on it."""
     assignment, folder = assignment.resolve(), folder.resolve()
     presets.read(assignment)  # a clear error before any lock file is written
-    with grading_lock(assignment):
-        return _grade(assignment, folder, options, progress)
+    if shard is None:
+        with grading_lock(assignment):
+            return _grade(assignment, folder, options, progress)
+    assert out is not None
+    shards.check_out(out)
+    name = f"grade-{shard.index}-of-{shard.count}.lock"
+    with grading_lock(assignment, name, f"{shard.label} of {assignment.name}"):
+        return _grade(assignment, folder, options, progress, shard, out.resolve())
 
 
-def _grade(
-    assignment: Path,
-    folder: Path,
-    options: grading.Options,
-    progress: Progress,
-) -> tuple[list[grading.StudentGrade], Path, list[str]]:
+def _memory() -> int:
+    """Bytes this process may use: the machine's, or its control group's limit (a pod's)."""
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    for limit in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        with contextlib.suppress(OSError, ValueError):
+            total = min(total, int(Path(limit).read_text().strip()))
+    return total
+
+
+def _cores() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    with contextlib.suppress(OSError, ValueError):  # a pod's CPU limit: "quota period"
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        cores = min(cores or 1, max(1, -(-int(quota) // int(period))))
+    return cores or 1
+
+
+RESERVED = 4 * 1024**3  # memory left to the machine itself
+
+
+def default_jobs() -> tuple[int, str]:
+    """Repositories at once: no more than the cores, and each may take a step's whole
+    memory cap (sandbox.Limits.total_memory) with RESERVED left over."""
+    cores, memory = _cores(), _memory()
+    cap = sandbox.Limits(1).total_memory
+    jobs = max(1, min(cores, (memory - RESERVED) // cap))
+    gib = 1024**3
+    return jobs, (
+        f"--jobs {jobs}: {cores} cores, {memory / gib:.0f} GiB memory, up to {cap // gib} GiB "
+        "a repository (pass --jobs to change it)"
+    )
+
+
+def _prepare(
+    assignment: Path, options: grading.Options, progress: Progress
+) -> tuple[grading.Assignment, int]:
+    """What every student shares, built once (under a lock shards on one folder take in
+    turn); also the number of repositories graded at once."""
     preset = presets.read(assignment)
     rubric = grading.read_rubric(assignment / presets.GRADING / presets.RUBRIC)
     suite = hidden_suite(assignment, rubric, str(preset.answers["package_name"]))
@@ -145,18 +213,23 @@ def _grade(
                     "inside the sandbox where student code can forge them: write them as "
                     "probe_/check_ pairs, or mark the item `inside: true`"
                 )
-    students = roster.read(presets.roster_used(assignment))
     box = sandbox.choose(options.container, options.image, options.unsafe)
+    jobs = options.jobs
+    if jobs is None:
+        jobs, chosen = default_jobs()
+        progress(chosen)
     progress(f"preparing the reference project (template {preset.version})")
-    reference = grading.reference_project(assignment, preset)
-    seed = presets.secret_seed(assignment)
-    grading.check_data(assignment, preset.kind, reference, seed)
-    package = str(preset.answers["package_name"])
-    if box.container:
-        interpreter = sandbox.IN_IMAGE  # the image brings Python and the dependencies
-    else:
-        python = options.python or str(environment.python_for(reference, progress=progress))
-        interpreter = grading.check_python(python, reference, package)
+    with _shared(assignment):
+        reference = grading.reference_project(assignment, preset)
+        seed = presets.secret_seed(assignment)
+        grading.check_data(assignment, preset.kind, reference, seed)
+        package = str(preset.answers["package_name"])
+        if box.container:
+            interpreter = sandbox.IN_IMAGE  # the image brings Python and the dependencies
+        else:
+            python = options.python or str(environment.python_for(reference, progress=progress))
+            interpreter = grading.check_python(python, reference, package)
+        _, described = grading.data_source(assignment, reference, preset.kind, seed)
     shared = grading.Assignment(
         folder=assignment,
         preset=preset,
@@ -170,12 +243,11 @@ def _grade(
             reference,
         ),
         timeout=options.timeout,
-        threads=max(1, (os.cpu_count() or 1) // options.jobs),
+        threads=max(1, (os.cpu_count() or 1) // jobs),
         seed=seed,
         visible_names=frozenset(evidence.test_functions(reference / "tests")),
         hidden=suite,
     )
-    _, described = grading.data_source(assignment, reference, preset.kind, seed)
     if "bundled sample" in described and any(
         item["check"] in ("metric", "beats_baseline") for item in rubric
     ):
@@ -183,7 +255,57 @@ def _grade(
             "warning: metric items are scored on the bundled sample, whose labels every "
             f"student has: put private labelled data in {assignment / presets.GRADING / 'data'}"
         )
-    expected = {preset.repo_name(s) for s in students}
+    if box.name == "unsafe":
+        progress("warning: --unsafe: student code runs without a sandbox, as you")
+    return shared, jobs
+
+
+def _grade_student(
+    job: grading.GradeJob,
+    options: grading.Options,
+    record: dict[str, dict[str, Any]],
+    wanted: dict[str, Any],
+) -> grading.StudentGrade:
+    """The student's commit (the last, or the last before --before); its earlier grade when
+    neither it nor the assignment changed, else a grading of exactly that commit."""
+    started = time.monotonic()
+    try:
+        sha = overlay.commit(job.repo, options.before)
+    except Exception:  # no repository, not its own .git, no commit: grade_one says which
+        sha = ""
+    if sha is None:
+        result = grading.StudentGrade(
+            job.student, max=sum(item["points"] for item in job.assignment.rubric)
+        )
+        result.problem = f"no commit before {options.before}"
+        return result
+    if sha and not options.force:
+        kept = shards.reusable(record, job.student, sha, wanted)
+        if kept is not None:
+            return kept
+    result = grading.grade_one(dataclasses.replace(job, rev=sha or "HEAD"))
+    result.commit = sha or None
+    result.seconds = round(time.monotonic() - started, 2)
+    return result
+
+
+def _grade(
+    assignment: Path,
+    folder: Path,
+    options: grading.Options,
+    progress: Progress,
+    shard: shards.Shard | None = None,
+    out: Path | None = None,
+) -> Graded:
+    started = shards.now()
+    shared, jobs = _prepare(assignment, options, progress)
+    preset, rubric = shared.preset, shared.rubric
+    students = roster.read(presets.roster_used(assignment))
+    everyone = students
+    if shard is not None:
+        students = shards.select(students, shard)
+        progress(f"{shard.label}: {len(students)} of {len(everyone)} students")
+    expected = {preset.repo_name(s) for s in everyone}
     strangers = sorted(
         p.name
         for p in folder.iterdir()
@@ -191,17 +313,20 @@ def _grade(
     )
     if strangers:
         progress(f"not on the roster (not graded): {', '.join(strangers)}")
-    if box.name == "unsafe":
-        progress("warning: --unsafe: student code runs without a sandbox, as you")
+    found = shards.parts(assignment, preset, shared.seed)
+    wanted = shards.key(shards.digest(found), options.timeout)
+    record = {} if options.force else shards.read_record(assignment)
     todo = [grading.GradeJob(s, folder / preset.repo_name(s), shared) for s in students]
     outcomes = parallel.run_all(
         todo,
-        grading.grade_one,
-        jobs=options.jobs,
+        lambda job: _grade_student(job, options, record, wanted),
+        jobs=jobs,
         label=lambda job: job.repo.name,
-        describe=lambda g: g.problem or f"{g.total:g} / {g.max:g}",
+        describe=lambda g: (
+            ("reused: " if g.reused else "") + (g.problem or f"{g.total:g} / {g.max:g}")
+        ),
         progress=progress,
-        stop=box.stop_all,
+        stop=shared.box.stop_all,
     )
     grades = []
     for o in outcomes:
@@ -211,16 +336,74 @@ def _grade(
             o.result
             or grading.StudentGrade(o.item.student, problem=grading.INTERNAL, ungraded=True)
         )
-    # written once, after every sandbox has ended: nothing a student ran is still alive
-    for result in grades:
-        grading.write_feedback(assignment, result, f"Grade for {preset.assignment}")
-    timed_out = sum(g.timed_out for g in grades)
-    if timed_out and options.jobs > 1:  # a busy machine slows honest code too: say so
+    reused = sum(g.reused for g in grades)
+    if reused:
         progress(
-            f"{timed_out} timed out with {options.jobs} repositories sharing the cores; if the "
+            f"{reused} of {len(grades)} reused: the same commit and assignment as at the last "
+            "grading (--force re-grades them)"
+        )
+    timed_out = sum(g.timed_out for g in grades)
+    if timed_out and jobs > 1:  # a busy machine slows honest code too: say so
+        progress(
+            f"{timed_out} timed out with {jobs} repositories sharing the cores; if the "
             "machine was busy, re-grade with --jobs 1 or a longer --timeout"
         )
-    return grades, grading.write_grades(assignment, rubric, grades), strangers
+    title = f"Grade for {preset.assignment}"
+    # written once, after every sandbox has ended: nothing a student ran is still alive
+    if shard is not None and out is not None:
+        manifest = shards.Manifest(
+            assignment=preset.assignment,
+            digest=shards.digest(found),
+            parts=found,
+            roster=shards.roster_hash(everyone),
+            shard=str(shard),
+            students=[s.student_id for s in students],
+            options={"timeout": options.timeout, "before": options.before},
+            started=started,
+            ended=shards.now(),
+        )
+        written = shards.write_partial(out, manifest, grades, title)
+        summary_folder = out
+    else:
+        for result in grades:
+            grading.write_feedback(assignment, result, title)
+        written = grading.write_grades(assignment, rubric, grades)
+        summary_folder = assignment
+    with _shared(assignment):
+        shards.update_record(assignment, grades, wanted)
+    made = summary.write(summary_folder, f"Summary of {preset.assignment}", rubric, grades)
+    return Graded(grades, written, strangers, made)
+
+
+def merge(assignment: Path, parts: list[Path], progress: Progress) -> Graded:
+    """grades.csv, feedback/ and the summary from the shards' partial results, exactly as
+    one `grade` of the whole class would write them."""
+    assignment = assignment.resolve()
+    preset = presets.read(assignment)
+    with grading_lock(assignment):
+        rubric = grading.read_rubric(assignment / presets.GRADING / presets.RUBRIC)
+        if not (assignment / ".mlscaffold" / "seed").is_file():
+            raise UsageError(
+                f"{assignment / '.mlscaffold' / 'seed'} is missing (the secret seed)",
+                "merge in the assignment folder the shards were graded with",
+            )
+        found = shards.parts(assignment, preset, presets.secret_seed(assignment))
+        students = roster.read(presets.roster_used(assignment))
+        expected = shards.Manifest(
+            preset.assignment, shards.digest(found), found, shards.roster_hash(students),
+            "", [], {}, "",
+        )  # fmt: skip
+        grades, used = shards.merge(parts, expected, students)
+        progress(f"{len(parts)} partial results, {len(grades)} students")
+        title = f"Grade for {preset.assignment}"
+        for result in grades:
+            grading.write_feedback(assignment, result, title)
+        written = grading.write_grades(assignment, rubric, grades)
+        wanted = shards.key(expected.digest, used.get("timeout"))
+        with _shared(assignment):
+            shards.update_record(assignment, grades, wanted)
+        made = summary.write(assignment, f"Summary of {preset.assignment}", rubric, grades)
+    return Graded(grades, written, [], made)
 
 
 def update(

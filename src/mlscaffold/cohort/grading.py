@@ -35,12 +35,14 @@ DRIVER = "predict_hidden.py"
 class Options:
     """How `cohort grade` runs (the CLI's options)."""
 
-    jobs: int = 2
+    jobs: int | None = None  # None: what the machine's cores and memory allow
     timeout: float = 900
     python: str | None = None  # default: an environment built from the reference project
     container: str | None = None  # docker | podman instead of bubblewrap
     image: str | None = None
     unsafe: bool = False  # no sandbox at all: only when the instructor says so
+    force: bool = False  # re-grade students whose commit and assignment did not change
+    before: str | None = None  # grade the last commit before this time (git's --before)
 
 
 def read_rubric(path: Path) -> list[dict[str, Any]]:
@@ -147,6 +149,7 @@ class GradeJob:
     student: Student
     repo: Path
     assignment: Assignment
+    rev: str = "HEAD"  # the commit graded (a sha: HEAD may move while grading runs)
 
 
 @dataclass
@@ -160,6 +163,9 @@ class StudentGrade:
     not_graded: list[str] = field(default_factory=list)  # files changed that are not theirs
     timed_out: bool = False
     ungraded: bool = False  # no grade could be given (as opposed to a zero with a reason)
+    commit: str | None = None  # the sha graded: the same sha and assignment are not re-run
+    seconds: float = 0.0  # the grading's wall time (the summary's slowest repositories)
+    reused: bool = False  # kept from the last grading: nothing ran
 
 
 def reference_project(assignment: Path, preset: presets.Preset) -> Path:
@@ -485,7 +491,7 @@ def _metric_check(item: dict[str, Any], metrics: dict[str, Any]) -> tuple[bool, 
 
 def _grade(run: _Run, job: GradeJob, result: StudentGrade) -> None:
     a = job.assignment
-    taken = overlay.build(a.reference, job.repo, run.pristine, a.patterns)
+    taken = overlay.build(a.reference, job.repo, run.pristine, a.patterns, rev=job.rev)
     result.not_graded = taken.refused
     adapter = scoring.for_kind(a.preset.kind)
     source, result.data = a.data_source

@@ -320,7 +320,9 @@ def pathspecs(patterns: list[str]) -> list[str] | None:
     return sorted(found)
 
 
-def _entries(student: _Git, patterns: list[str]) -> list[tuple[str, str, int, str]]:
+def _entries(
+    student: _Git, patterns: list[str], rev: str = "HEAD"
+) -> list[tuple[str, str, int, str]]:
     """(mode, blob sha, size, path) of every entry of the last commit under the allowed
     paths, sizes from git's index of objects: nothing is read before it is known to be small
     enough. Only those paths are listed (a bomb of shared subtrees elsewhere costs nothing),
@@ -328,7 +330,7 @@ def _entries(student: _Git, patterns: list[str]) -> list[tuple[str, str, int, st
     specs = pathspecs(patterns)
     if specs == []:
         return []
-    args = ["ls-tree", "-r", "-z", "-l", "--full-tree", "HEAD"]
+    args = ["ls-tree", "-r", "-z", "-l", "--full-tree", rev]
     rows: list[tuple[str, str, int, str]] = []
     with contextlib.closing(
         student.records(*args, *(["--", *specs] if specs else []), max_bytes=MAX_LISTING)
@@ -415,7 +417,7 @@ class _Trees:
         return entries
 
 
-def _changed_by_student(student: _Git, keep: Callable[[str], bool]) -> list[str]:
+def _changed_by_student(student: _Git, keep: Callable[[str], bool], rev: str = "HEAD") -> list[str]:
     """The paths changed since the repository's first commit (the one `cohort new` made)
     that `keep` selects: at most MAX_REFUSED, then MORE when there are more or when the
     search stopped short.
@@ -426,14 +428,16 @@ def _changed_by_student(student: _Git, keep: Callable[[str], bool]) -> list[str]
     folder at a time, identical folders skipped by their hash, at most MAX_TREES compared."""
     root = ""
     with contextlib.closing(
-        student.records("rev-list", "--max-parents=0", "HEAD", sep=b"\n", max_bytes=1 << 20)
+        student.records("rev-list", "--max-parents=0", rev, sep=b"\n", max_bytes=1 << 20)
     ) as found:
         for line in found:
             root = line or root  # the last one: the oldest
     if not root:
         return []
     with contextlib.closing(
-        student.records("rev-parse", f"{root}^{{tree}}", "HEAD^{tree}", sep=b"\n", max_bytes=4096)
+        student.records(
+            "rev-parse", f"{root}^{{tree}}", f"{rev}^{{tree}}", sep=b"\n", max_bytes=4096
+        )
     ) as found:
         first, last = [sha for sha in found if sha]
     kept: list[str] = []
@@ -483,13 +487,19 @@ def _compare(
 
 
 def build(
-    reference: Path, repo: Path, dest: Path, patterns: list[str], *, seconds: float = SECONDS
+    reference: Path,
+    repo: Path,
+    dest: Path,
+    patterns: list[str],
+    *,
+    seconds: float = SECONDS,
+    rev: str = "HEAD",
 ) -> Overlay:
     """dest = a copy of the reference (no .git) + the student's allowed regular files.
 
     Refuses a repository whose `.git` is not its own folder (NotARepository) before anything
     else; reads only the allowed paths of the last commit, and raises TooLarge past the caps
-    or when git has run for `seconds` in all."""
+    or when git has run for `seconds` in all. `rev`: the commit graded (a sha from `commit`)."""
     git.require_git()
     student = _Git(repo, Budget(seconds))
     shutil.copytree(
@@ -498,7 +508,7 @@ def build(
     result = Overlay()
     chosen: list[tuple[str, str]] = []
     total = 0
-    for mode, sha, size, path in _entries(student, patterns):
+    for mode, sha, size, path in _entries(student, patterns, rev):
         if not allowed(path, patterns):
             continue
         target = dest / path
@@ -526,6 +536,20 @@ def build(
         target.write_bytes(content)
         result.taken.append(path)
     result.refused = _changed_by_student(
-        student, lambda path: not allowed(path, patterns) and not path.startswith(NOT_REPORTED)
+        student,
+        lambda path: not allowed(path, patterns) and not path.startswith(NOT_REPORTED),
+        rev,
     )
     return result
+
+
+def commit(repo: Path, before: str | None = None, *, seconds: float = SECONDS) -> str | None:
+    """The sha graded: the last commit (HEAD), or with `before` (ISO 8601) the last one
+    before it (`git rev-list -1 --before`), read with the same isolated git as `build`;
+    None when no commit is that old. NotARepository as `build` raises it."""
+    git.require_git()
+    student = _Git(repo, Budget(seconds))
+    args = ["rev-list", "-1", f"--before={before}", "HEAD"] if before else ["rev-parse", "HEAD"]
+    with contextlib.closing(student.records(*args, sep=b"\n", max_bytes=4096)) as found:
+        shas = [line for line in found if line]
+    return shas[0] if shas else None
