@@ -261,4 +261,7 @@ def init(folder: Path, kind: str, answers: dict[str, Any], version: str) -> Pres
         "Empty: the bundled sample (which students can see).\n",
         encoding="utf-8",
     )
+    from mlscaffold.cohort import deploy  # here: deploy imports this module
+
+    deploy.write(folder, preset)  # sharded grading on Actions, Kubernetes and Slurm
     return preset
