@@ -117,6 +117,12 @@ def test_init_writes_a_working_assignment(assignment: Path) -> None:
     rubric = yaml.safe_load((assignment / "grading" / "rubric.yml").read_text())
     assert any(item.get("hidden") for item in rubric["items"])
     assert (assignment / "grading" / "tests" / "test_hidden.py").is_file()
+    from mlscaffold.cohort import probes
+
+    example = probes.split(assignment / "grading" / "tests", "hw1")  # the example is pairs
+    assert len(example.pairs) == 2 and not example.plain
+    ignored = (assignment / ".gitignore").read_text().splitlines()
+    assert ".reference/" in ignored and not any("seed" in line for line in ignored)
     again = run_cli("cohort", "init", str(assignment), "--kind", KIND)
     assert again.returncode == 2 and "exists already" in again.stderr
     student_answer = run_cli(

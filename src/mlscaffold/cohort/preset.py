@@ -261,6 +261,14 @@ def init(folder: Path, kind: str, answers: dict[str, Any], version: str) -> Pres
         "Empty: the bundled sample (which students can see).\n",
         encoding="utf-8",
     )
+    ignore = folder / ".gitignore"  # the course repository keeps the seed, not the builds
+    if not ignore.exists():
+        ignore.write_text(
+            "# made again by `cohort grade`; .mlscaffold/seed is kept: every shard holds out\n"
+            "# the same rows\n.reference/\n.mlscaffold/*.lock\n.mlscaffold/fresh-data/\n"
+            "grades.tmp\n",
+            encoding="utf-8",
+        )
     from mlscaffold.cohort import deploy  # here: deploy imports this module
 
     deploy.write(folder, preset)  # sharded grading on Actions, Kubernetes and Slurm
