@@ -393,6 +393,84 @@ def test_signal_while_carrying_puts_the_project_back(project) -> None:
     assert run_cli("update", str(root)).returncode == 0
 
 
+# a signal sent before the hooked function runs (PATCHED_RUN sends it after)
+SIGNAL_FIRST = PATCHED_RUN.replace(
+    "    result = real(*args, **kwargs)\n    calls.append(1)\n    if len(calls) == {after}:\n"
+    "        {action}\n",
+    "    calls.append(1)\n    if len(calls) == {after}:\n        {action}\n"
+    "    result = real(*args, **kwargs)\n",
+)
+# Ctrl-C raises in the child even where the test runner was started with SIGINT ignored
+SIGINT_DEFAULT = "import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+
+
+@pytest.mark.parametrize(
+    ("hook", "first", "signame", "code"),
+    [
+        (("mlscaffold.journal", "carry", 1), False, "SIGTERM", 143),  # every file is in
+        (("mlscaffold.journal", "end", 1), True, "SIGTERM", 143),  # the record is going
+        (("mlscaffold.journal", "end", 1), True, "SIGINT", 130),
+        (("mlscaffold.update", "update", 1), False, "SIGINT", 130),  # the result is listed
+    ],
+    ids=["after-carry", "before-end-term", "before-end-int", "while-reporting"],
+)
+def test_a_signal_after_the_point_of_no_return_says_the_update_was_applied(
+    project, hook, first, signame, code
+) -> None:
+    """A signal once every file is in waits until the update's record is gone; then, or
+    while the result is listed, the message says the update was applied (it was), and no
+    record is left to make the next command call the project half-updated."""
+    root, _ = project
+    before = _edited_and_committed(root)
+    module, name, after = hook
+    template = SIGNAL_FIRST if first else PATCHED_RUN
+    code_text = SIGINT_DEFAULT + template.format(
+        module=module, name=name, after=after, action=f"os.kill(os.getpid(), signal.{signame})"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code_text, "update", str(root)],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert done.returncode == code, done.stderr
+    assert "the update to template 2.0.0 was applied" in done.stderr, done.stderr
+    assert "nothing was changed" not in done.stderr and "Traceback" not in done.stderr
+    answers = yaml.safe_load((root / ".copier-answers.yml").read_text())
+    assert answers["_commit"] == "v2.0.0" and _tree_text(root) != before
+    assert (root / "added_in_v2.txt").is_file()
+    git_dir = Path(git(root, "rev-parse", "--absolute-git-dir").strip())
+    assert not (git_dir / "mlscaffold-update.json").exists(), "no record of a half update"
+    assert not (git_dir / "mlscaffold-update").exists()
+    assert run_cli("check", str(root)).returncode == 0, "not reported as interrupted"
+    assert "nothing" in run_cli("update", "--abort", str(root)).stdout
+
+
+def test_deferred_signal_waits_for_the_checkpoint_or_the_end() -> None:
+    """Before hold() a signal acts at once; after it, at a checkpoint or the block's end."""
+    import signal
+
+    from mlscaffold.interrupts import Terminated, deferrable, terminate_as_interrupt
+
+    steps: list[str] = []
+    with terminate_as_interrupt():
+        with pytest.raises(Terminated), deferrable() as late:
+            late.hold()
+            signal.raise_signal(signal.SIGTERM)
+            steps.append("went on")
+        assert steps == ["went on"]
+        with pytest.raises(Terminated), deferrable() as late:
+            late.hold()
+            signal.raise_signal(signal.SIGTERM)
+            late.checkpoint()
+            steps.append("not reached")
+        with pytest.raises(Terminated), deferrable():
+            signal.raise_signal(signal.SIGTERM)
+            steps.append("not reached")
+    assert steps == ["went on"]
+
+
 def test_killed_after_the_conflicts_are_recorded_abort_restores_exactly(project) -> None:
     root, _ = project
     _edit(root, "app.py", "setting_3 = 3", "setting_3 = 'mine'")
@@ -819,6 +897,7 @@ def test_a_lock_that_cannot_be_refreshed_is_left_and_exits_1(tmp_path: Path, mon
     assert done.returncode == 1, done.stdout + done.stderr
     assert "uv.lock does not match the updated pyproject.toml" in done.stderr
     assert "make lock" in done.stderr and "Traceback" not in done.stderr
+    assert "uv could not reach the package index" in done.stderr, "said in words"
     assert (root / "uv.lock").read_bytes() == before, "the old lock is left, not deleted"
     assert "tabulate>=0.9" in (root / "pyproject.toml").read_text(), "the update applied"
     assert "Added in v2" in (root / "README.md").read_text()

@@ -1,4 +1,8 @@
-"""`check`: is a project on the newest template this mlscaffold knows? A state, not a boolean."""
+"""`check`: is a project on the newest template this mlscaffold knows? A state, not a boolean.
+
+"Newest" is at most this mlscaffold's own version (`source.offer`): a newer tag that another
+installed mlscaffold added to the shared per-user bundle does not make a project behind.
+"""
 
 from __future__ import annotations
 
@@ -78,7 +82,13 @@ def check(path: Path, progress: Progress = lambda _msg: None) -> CheckResult:
     journal.refuse_if_pending(path.expanduser().absolute())
     project = load(path)
     src = template_source(project, read_only=True, progress=progress)
-    latest = source.newest(src)
+    offered = source.offer(src)  # at most this mlscaffold's own version: see source.offer
+    latest = offered.newest
+    if offered.beyond is not None and latest is not None:
+        progress(
+            f"template {offered.beyond} exists (from a newer mlscaffold); this mlscaffold "
+            f"{latest} checks against {latest}: upgrade mlscaffold to update to it"
+        )
     if latest is None:
         raise NotAProjectError(f"template source {src} has no released versions")
     state = state_of(project.template_version, latest)

@@ -34,6 +34,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,16 +185,22 @@ def _plan(root: Path, clone: Path) -> tuple[dict[str, dict[str, Any]], list[str]
     return paths, dirs
 
 
-def carry(root: Path, clone: Path) -> None:
-    """Move the rehearsed result into the project, recording the plan first (see above)."""
+def carry(root: Path, clone: Path, checkpoint: Callable[[], None] = lambda: None) -> None:
+    """Move the rehearsed result into the project, recording the plan first (see above).
+
+    `checkpoint` runs between steps, where stopping leaves a state `rollback` undoes (the
+    caller holds signals there); once this returns, the update is in."""
     info = _read(root)
     assert info is not None, "begin() first"
     paths, dirs = _plan(root, clone)
+    checkpoint()
     _write(root, {**info, "phase": "applying", "paths": paths, "dirs": dirs})
     for folder in dirs:
         (root / folder).mkdir(exist_ok=True)
     for name in sorted(paths):
+        checkpoint()
         _carry_one(root, clone, name, paths[name])
+    checkpoint()
     _carry_index(root, clone)
 
 

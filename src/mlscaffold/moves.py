@@ -14,23 +14,25 @@ file as the project's template version generated it, ours = the user's committed
 file, theirs = the new file as the target version generates it. A clean merge replaces the
 old file; overlapping changes are a conflict like any other (inline markers with the three
 versions in the index, or NEW.rej with the hunks that did not apply).
+
+What the user did to a moved file themselves follows it too, as it would for a file that
+stayed: a file they moved to the new path already gets the template's change merged with
+the right base (Copier took an empty one: every change a conflict); one they deleted stays
+deleted (Copier wrote it afresh at the new path); one they renamed is update's
+`_report_renamed`, told the new path by `new_name`.
 """
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
 from pathlib import Path
 
 import yaml
 from packaging.version import InvalidVersion, Version
 
-from mlscaffold import engine, git, source
-from mlscaffold.errors import GitError
+from mlscaffold import engine, git, patching, source
 
 MOVES_FILE = "_moves.yml"
 PACKAGE = "{{ package_name }}"
-LABELS = ("before updating", "last update", "after updating")  # Copier's conflict labels
 
 
 def table(
@@ -85,7 +87,7 @@ def carry(
             continue  # not edited, the user's own file at the new path, or gone from the template
         base, ours, theirs = pristine[old], git.head_content(root, old), target.read_bytes()
         if conflict == "inline":
-            merged, clean = _merge(base, ours, theirs)
+            merged, clean = patching.merge(base, ours, theirs)
             target.write_bytes(merged)
             if not clean:
                 _record_stages(root, old, new, base, ours, theirs)
@@ -94,31 +96,13 @@ def carry(
                 # and the old file would stay in the project
                 git.run("rm", "--cached", "--quiet", "--", old, cwd=root)
         else:
-            _apply_rejecting(root, new, base, ours)
+            patching.apply_rejecting(root, new, base, ours)
         (root / old).unlink()
         # Copier re-applied the user's edit to the old file it was about to delete: with
         # --conflict rej that left a spurious OLD.rej
         (root / f"{old}.rej").unlink(missing_ok=True)
         carried.append((old, new))
     return carried
-
-
-def _merge(base: bytes, ours: bytes, theirs: bytes) -> tuple[bytes, bool]:
-    """`git merge-file` of the three versions: the result, and whether it merged cleanly."""
-    with tempfile.TemporaryDirectory(prefix="mlscaffold-move-") as tmp:
-        files = []
-        for name, data in (("ours", ours), ("base", base), ("theirs", theirs)):
-            path = Path(tmp) / name
-            path.write_bytes(data)
-            files.append(str(path))
-        labels = [arg for label in LABELS for arg in ("-L", label)]
-        git.require_git()
-        done = subprocess.run(
-            ["git", "merge-file", "-p", *labels, *files], capture_output=True, check=False
-        )
-    if done.returncode < 0 or done.returncode > 127:
-        raise GitError(done.stderr.decode("utf-8", "replace").strip() or "git merge-file")
-    return done.stdout, done.returncode == 0
 
 
 def _record_stages(root: Path, old: str, new: str, base: bytes, ours: bytes, theirs: bytes) -> None:
@@ -138,19 +122,70 @@ def _record_stages(root: Path, old: str, new: str, base: bytes, ours: bytes, the
     git.run_bytes("update-index", "-z", "--index-info", cwd=root, data=listing)
 
 
-def _apply_rejecting(root: Path, new: str, base: bytes, ours: bytes) -> None:
-    """`--conflict rej`: the user's change applied to the template's new file, the hunks
-    that do not apply left in NEW.rej (Copier's own way for every other file)."""
-    from mlscaffold.update import _patch  # the unified diff update's other .rej files use
+def new_name(moves: dict[str, str], old: str) -> str:
+    """Where the target version has the file the project's version generated at `old`."""
+    return moves.get(old, old)
 
-    patch = _patch(base, ours, new)
-    if not patch:
-        return
-    git.require_git()
-    subprocess.run(
-        ["git", "apply", "--reject", "--whitespace=nowarn", "-"],
-        cwd=root,
-        input=patch.encode("utf-8"),
-        capture_output=True,
-        check=False,  # exit 1 when a hunk is rejected: NEW.rej says which
-    )
+
+def made_by_user(moves: dict[str, str], in_head: set[str]) -> dict[str, str]:
+    """Moves the user made before the template did: the old path gone, the new committed."""
+    return {old: new for old, new in moves.items() if old not in in_head and new in in_head}
+
+
+def deleted_by_user(
+    root: Path, moves: dict[str, str], in_head: set[str], renamed: dict[str, str]
+) -> dict[str, str]:
+    """Moves of files the project once committed and no longer has, not renamed: deleted
+    (`drop_deleted` checks that its version generated them)."""
+    return {
+        old: new
+        for old, new in moves.items()
+        if old not in in_head
+        and new not in in_head
+        and old not in renamed
+        and git.output(
+            "--literal-pathspecs", "log", "-1", "--format=%H", "HEAD", "--", old, cwd=root
+        )
+    }
+
+
+def merge_made(
+    root: Path,
+    made: dict[str, str],
+    old: dict[str, bytes],
+    new: dict[str, bytes],
+    conflict: engine.Conflict,
+) -> None:
+    """The template's change merged into files the user had already moved, three ways with
+    base = the old file as the project's version generated it: only overlapping changes
+    conflict (inline with the three versions in the index, or NEW.rej)."""
+    for before, after in sorted(made.items()):
+        base, theirs = old.get(before), new.get(after)
+        if base is None or theirs is None:
+            continue  # not generated at the project's version, or gone from the target
+        ours = git.head_content(root, after)
+        target = root / after
+        (root / f"{after}.rej").unlink(missing_ok=True)  # Copier's, against an empty base
+        git.run("reset", "--quiet", "--", after, cwd=root)  # and its stages
+        if conflict == "rej":
+            target.write_bytes(theirs)
+            patching.apply_rejecting(root, after, base, ours)
+            continue
+        merged, clean = patching.merge(base, ours, theirs)
+        target.write_bytes(merged)
+        if not clean:
+            _record_stages(root, after, after, base, ours, theirs)
+
+
+def drop_deleted(root: Path, deleted: dict[str, str], old: dict[str, bytes]) -> list[str]:
+    """A moved file the user had deleted stays deleted at its new path, as a file the
+    template changed in place does; the new paths left out."""
+    dropped = []
+    for before, after in sorted(deleted.items()):
+        target = root / after
+        if before not in old or not target.is_file():
+            continue  # never generated for this project, or not in the target version
+        target.unlink()
+        (root / f"{after}.rej").unlink(missing_ok=True)
+        dropped.append(after)
+    return dropped

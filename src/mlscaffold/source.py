@@ -8,6 +8,11 @@ other, offline, with `mlscaffold update` or plain `copier update`.
 
 The path ignores XDG_DATA_HOME on purpose: the recorded path must mean the same on every
 machine a clone lands on.
+
+Every installed mlscaffold shares that copy, and it keeps the newest versions any of them
+shipped (a newer one's are never taken away). So a tool reads it through `offer`: it updates
+to, and compares with, at most its own version, and names a newer one rather than use
+templates its code never knew (`--to` still reaches it, on request).
 """
 
 from __future__ import annotations
@@ -94,6 +99,36 @@ def versions(source: str | Path) -> list[TemplateVersion]:
 def newest(source: str | Path) -> TemplateVersion | None:
     available = versions(source)
     return available[-1] if available else None
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a template source offers this mlscaffold: `newest`, the version it updates to
+    and compares with, and `beyond`, a newer one another (newer) mlscaffold put in the
+    shared per-user bundle, which this one's code never knew (None when there is none)."""
+
+    newest: TemplateVersion | None
+    beyond: TemplateVersion | None = None
+
+
+def own_version() -> TemplateVersion | None:
+    """The newest template version this mlscaffold ships: its own version."""
+    return newest(shipped_bundle())
+
+
+def offer(source: str | Path) -> Offer:
+    """The newest version of `source` for this mlscaffold. The per-user bundle is shared by
+    every installed mlscaffold and keeps the newest one's versions, so from it a tool takes
+    at most its own version (a newer one is named, never silently used); any other source
+    (a template author's own) offers everything it holds."""
+    available = versions(source)
+    own = own_version() if str(source) == USER_SOURCE else None
+    if own is None:
+        return Offer(available[-1] if available else None)
+    usable = [version for version in available if version <= own]
+    top = usable[-1] if usable else None
+    beyond = available[-1] if top is not None and available[-1] > top else None
+    return Offer(top, beyond)
 
 
 def resolve(version: str, source: str | Path) -> TemplateVersion:

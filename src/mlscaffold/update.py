@@ -20,19 +20,34 @@ Two things Copier gets wrong are put right in the rehearsal:
   (NEW.rej, `git apply`-able), and the old name is not re-created.
 - files the template moved (its `_moves.yml`, see moves.py): Copier deleted the old file
   and wrote the new one, so an edit stayed behind in the old file. Now the edit is merged
-  into the new path, or is a conflict there.
+  into the new path, or is a conflict there; a moved file the user renamed is reported as
+  above (compared with the new path, whose copy is not written beside it), one they
+  deleted stays deleted, one they had moved already merges against its old self.
+
+The version to update to is at most this mlscaffold's own (source.offer): the per-user
+bundle is shared with other installs, and a newer one's tag is named, not used.
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlscaffold import engine, git, journal, locking, moves, source, uvlock
+from mlscaffold import (
+    engine,
+    git,
+    interrupts,
+    journal,
+    locking,
+    moves,
+    patching,
+    source,
+    uvlock,
+)
 from mlscaffold.check import Progress, template_source
 from mlscaffold.errors import DirtyRepositoryError, NotAProjectError, UsageError
 from mlscaffold.project import Project, load
@@ -48,6 +63,7 @@ class UpdateResult:
     kept_removed: list[str] = field(default_factory=list)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # (template's name, user's)
     moved: list[tuple[str, str]] = field(default_factory=list)  # (old, new): edits carried
+    dropped: list[str] = field(default_factory=list)  # moved files the user had deleted
     binary_conflicts: list[str] = field(default_factory=list)  # also in `conflicts`
     uncommitted: list[str] = field(default_factory=list)  # left out of a --pretend rehearsal
     pretend: bool = False
@@ -88,6 +104,7 @@ class UpdateResult:
             "kept_removed": self.kept_removed,
             "renamed": [{"from": old, "to": new} for old, new in self.renamed],
             "moved": [{"from": old, "to": new} for old, new in self.moved],
+            "dropped": self.dropped,
             "binary_conflicts": self.binary_conflicts,
             "uncommitted": self.uncommitted,
             "pretend": self.pretend,
@@ -135,8 +152,10 @@ def _refuse_dirty(dirty: list[str]) -> None:
         )
 
 
-def _target_version(project: Project, src: str, to: str | None) -> source.TemplateVersion:
-    target = source.resolve(to, src) if to else source.newest(src)
+def _target_version(
+    project: Project, src: str, to: str | None, progress: Progress = lambda _msg: None
+) -> source.TemplateVersion:
+    target = source.resolve(to, src) if to else _newest_for_this(src, progress)
     if target is None:
         raise NotAProjectError(f"template source {src} has no released versions")
     current = project.template_version
@@ -153,6 +172,19 @@ def _target_version(project: Project, src: str, to: str | None) -> source.Templa
     return target
 
 
+def _newest_for_this(src: str, progress: Progress) -> source.TemplateVersion | None:
+    """The newest version this mlscaffold updates to by default (at most its own), saying
+    so when another mlscaffold put a newer one in the shared per-user bundle."""
+    offered = source.offer(src)
+    if offered.beyond is not None and offered.newest is not None:
+        progress(
+            f"template {offered.beyond} exists (from a newer mlscaffold); this mlscaffold "
+            f"{offered.newest} updates to {offered.newest} at most: upgrade mlscaffold, "
+            f"or pass --to {offered.beyond}"
+        )
+    return offered.newest
+
+
 def update(
     path: Path,
     to: str | None = None,
@@ -161,10 +193,14 @@ def update(
     data: dict[str, Any] | None = None,
     progress: Progress = lambda _msg: None,
     refresh_lock: bool = True,
+    on_applied: Callable[[str], None] = lambda _version: None,
 ) -> UpdateResult:
     """`refresh_lock`: let uv refresh uv.lock. uv runs the project's build backend when its
     metadata is dynamic, so a repository someone else controls (a student's, in `cohort
-    update`) must pass False: its lock is then reported "unchecked", never run."""
+    update`) must pass False: its lock is then reported "unchecked", never run.
+
+    `on_applied(version)` runs once the update is in the project, before a signal that came
+    after the point of no return is raised: a caller can then say the update was applied."""
     root = path.expanduser().absolute()
     exclusive = not pretend and git.is_repository_root(root)  # --pretend writes nothing
     with locking.exclusive(root) if exclusive else contextlib.nullcontext():
@@ -172,7 +208,7 @@ def update(
         project = load(root)
         _refuse_not_a_repository(project)
         src = template_source(project, progress=progress)
-        target = _target_version(project, src, to)
+        target = _target_version(project, src, to, progress)
         if str(target) == project.version and not data:  # dirty or not: nothing to merge
             return UpdateResult(project.root, project.version, str(target), pretend=pretend)
         dirty = git.dirty_files(project.root)
@@ -182,7 +218,7 @@ def update(
         progress(f"{verb} {project.root.name}: template {project.version} → {target}")
         if pretend:
             return _rehearse(project, src, target, conflict, data or {}, dirty, refresh_lock)
-        return _update(project, src, target, conflict, data or {}, refresh_lock)
+        return _update(project, src, target, conflict, data or {}, refresh_lock, on_applied)
 
 
 def _update(
@@ -192,22 +228,31 @@ def _update(
     conflict: engine.Conflict,
     data: dict[str, Any],
     refresh_lock: bool = True,
+    applied: Callable[[str], None] = lambda _version: None,
 ) -> UpdateResult:
-    """Rehearse on a clone inside .git/, then carry the result in under the journal."""
+    """Rehearse on a clone inside .git/, then carry the result in under the journal.
+
+    A signal while carrying waits for the next file boundary and rolls back; one after the
+    last file waits until the record is gone and `applied` has been told: whoever reports
+    the signal then knows the update is in."""
     root = project.root
-    journal.begin(root)  # what SIGKILL leaves behind says how to undo it
-    try:
-        clone = journal.clone_path(root)
-        git.local_clone(root, clone)
-        result = _apply(load(clone), src, target, conflict, data)
-        result.lock = _refresh_lock(clone, project, result, run_uv=refresh_lock)
-        if result.lock == "refreshed":
-            result.changed = git.dirty_files(clone)  # uv.lock joins the changed files
-        journal.carry(root, clone)
-    except BaseException:  # failure, Ctrl-C, SIGTERM: no half-applied update (it was clean)
-        journal.rollback(root)
-        raise
-    journal.end(root)
+    with interrupts.deferrable() as late:
+        journal.begin(root)  # what SIGKILL leaves behind says how to undo it
+        try:
+            clone = journal.clone_path(root)
+            git.local_clone(root, clone)
+            result = _apply(load(clone), src, target, conflict, data)
+            result.lock = _refresh_lock(clone, project, result, run_uv=refresh_lock)
+            if result.lock == "refreshed":
+                result.changed = git.dirty_files(clone)  # uv.lock joins the changed files
+            late.hold()  # from here a signal waits for a file boundary
+            journal.carry(root, clone, checkpoint=late.checkpoint)
+        except BaseException:  # failure, Ctrl-C, SIGTERM: no half-applied update (it was clean)
+            late.hold()  # a second Ctrl-C must not cut the rollback short
+            journal.rollback(root)
+            raise
+        journal.end(root)  # past the point of no return: a signal waits until the record goes
+        applied(str(target))
     result.project = root
     return result
 
@@ -265,23 +310,30 @@ def _apply(
     result = UpdateResult(root, project.version, str(target))
     kept, removed = _keep_edited_removals(project, src)
     package = str(project.answers.get("package_name", ""))
-    table = moves.table(src, project.template_version, target, package) if kept else {}
+    table = moves.table(src, project.template_version, target, package)
     result.moved = moves.carry(root, table, kept, removed, conflict)
     carried = {old for old, _ in result.moved}
     result.kept_removed = [name for name in kept if name not in carried]
     binary = [name for name in git.binary_changes(root) if (root / name).is_file()]
     in_head = git.tracked_files(root)
-    moved = {
+    history = {
         old: new
         for old, new in git.renamed_in_history(root).items()
         if old not in in_head and new in in_head
     }
-    old, new = _pristine(project, src, target, sorted(set(binary) | set(moved)))
+    made = moves.made_by_user(table, in_head)
+    renamed = {old: new for old, new in history.items() if made.get(old) != new}
+    deleted = moves.deleted_by_user(root, table, in_head, renamed)
+    involved = set(binary) | set(renamed) | {moves.new_name(table, n) for n in renamed}
+    involved |= set(made) | set(made.values()) | set(deleted)
+    old, new = _pristine(project, src, target, sorted(involved))
+    moves.merge_made(root, made, old, new, conflict)
+    result.dropped = moves.drop_deleted(root, deleted, old)
     saved_beside: set[str] = set()  # .rej files we wrote that are not conflicts by name
     result.binary_conflicts = _merge_binary(root, binary, old, new, conflict)
     if conflict == "inline":
         saved_beside |= {f"{name}.rej" for name in result.binary_conflicts}
-    result.renamed, patches = _report_renamed(root, moved, old, new, in_head)
+    result.renamed, patches = _report_renamed(root, renamed, old, new, in_head, table)
     saved_beside |= set(patches)
     rejected = set(git.rejected_hunk_files(root)) - saved_beside
     result.conflicts = sorted(set(git.unmerged_files(root)) | rejected)
@@ -367,40 +419,29 @@ def _record_stages(root: Path, name: str, base: bytes | None, theirs: bytes) -> 
 
 def _report_renamed(
     root: Path,
-    moved: dict[str, str],
+    renamed: dict[str, str],
     old: dict[str, bytes],
     new: dict[str, bytes],
     in_head: set[str],
+    table: dict[str, str],
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """Template changes to files the user renamed (Copier drops them without a word): the
-    (old, new) names, and the patches saved beside the new names (NEW.rej)."""
-    renamed, patches = [], []
-    for before_name, now in sorted(moved.items()):
-        base, theirs = old.get(before_name), new.get(before_name)
-        if base is None or theirs is None or base == theirs:
+    (old, new) names, and the patches saved beside the new names (NEW.rej). A file the
+    template also moved (`table`) is compared with the target's file at its new path."""
+    reported, patches = [], []
+    for before_name, now in sorted(renamed.items()):
+        theirs_name = moves.new_name(table, before_name)
+        base, theirs = old.get(before_name), new.get(theirs_name)
+        if base is None or theirs is None:
             continue
-        stray = root / before_name
-        if before_name not in in_head and stray.is_file() and stray.read_bytes() == theirs:
-            stray.unlink()  # the template's copy under the old name: not the user's layout
-        patch = _patch(base, theirs, now)
+        stray = root / theirs_name
+        if theirs_name not in in_head and stray.is_file() and stray.read_bytes() == theirs:
+            stray.unlink()  # the template's copy beside the user's renamed file
+        if base == theirs:
+            continue
+        patch = patching.unified_diff(base, theirs, now)
         if patch is not None and not (root / f"{now}.rej").exists():
             (root / f"{now}.rej").write_text(patch, encoding="utf-8")
             patches.append(f"{now}.rej")
-        renamed.append((before_name, now))
-    return renamed, patches
-
-
-def _patch(before: bytes, after: bytes, name: str) -> str | None:
-    """The template's change as a unified diff against `name` (None for binary content)."""
-    try:
-        a, b = before.decode("utf-8"), after.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if "\0" in a or "\0" in b:
-        return None
-    lines = difflib.unified_diff(
-        a.splitlines(keepends=True), b.splitlines(keepends=True), f"a/{name}", f"b/{name}"
-    )
-    return "".join(
-        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
-    )
+        reported.append((before_name, now))
+    return reported, patches

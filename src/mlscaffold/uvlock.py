@@ -132,9 +132,32 @@ def lock(project: Path, python_version: str = "", keep: bool = False) -> str | N
     return _reason(done.stderr) or f"uv lock exited with {done.returncode}"
 
 
+# what uv says when it cannot reach the package index (or may not: offline mode)
+UNREACHABLE = (
+    "network was disabled",
+    "not found in the cache",
+    "failed to fetch",
+    "error sending request",
+    "tcp connect error",
+    "dns error",
+    "connection refused",
+    "network is unreachable",
+)
+OFFLINE_WORDS = "uv could not reach the package index, offline or with no network"
+
+
+def _offline() -> bool:
+    """uv told to stay offline (UV_OFFLINE): its resolver then reports packages as missing,
+    in terms (a split on markers) that never mention the network."""
+    return os.environ.get("UV_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _reason(stderr: str) -> str:
-    """uv's error line and what lies under it (its hint, else the deepest cause): "Request
-    failed after 3 retries: Connection refused", not a page of causes."""
+    """Why `uv lock` failed, in one line: in words where the package index could not be
+    reached, else uv's error line and what lies under it (its hint, else the deepest cause):
+    not a page of causes, nor the resolver's fork markers."""
+    if _offline() or any(words in stderr.lower() for words in UNREACHABLE):
+        return OFFLINE_WORDS
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     error = next((line for line in lines if line.lower().startswith("error:")), "")
     hint = next((line for line in lines if line.startswith("hint:")), "")
@@ -142,4 +165,5 @@ def _reason(stderr: str) -> str:
     under = hint or (causes[-1] if causes else "")
     parts = [part.split(":", 1)[1].strip() for part in (error, under) if part]
     text = "; ".join(parts) if parts else (lines[-1] if lines else "")
+    text = re.sub(r" for split \(markers: [^)]*\)", "", text)
     return text if len(text) <= 200 else text[:197] + "..."

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from mlscaffold.cli.output import handle_errors, say
+from mlscaffold.cli.output import fail, handle_errors, say
+from mlscaffold.errors import EXIT_INTERRUPTED
+from mlscaffold.interrupts import Terminated
+
+if TYPE_CHECKING:
+    from mlscaffold.update import UpdateResult
 
 
 @click.command(
@@ -31,7 +37,10 @@ time: a second one exits 2 naming the first one's pid.
 )
 @click.argument("path", type=click.Path(path_type=Path, file_okay=False), default=".")
 @click.option(
-    "--to", "to", metavar="VERSION", help="Template version to update to (default: newest)."
+    "--to",
+    "to",
+    metavar="VERSION",
+    help="Template version to update to (default: the newest up to this mlscaffold's own).",
 )
 @click.option("--pretend", is_flag=True, help="Show what would change and conflict; write nothing.")
 @click.option(
@@ -63,7 +72,7 @@ def update(
 ) -> None:
     """Update the project at PATH to a newer template version, keeping your edits."""
     from mlscaffold import answers
-    from mlscaffold.errors import ConflictsError, UsageError
+    from mlscaffold.errors import UsageError
     from mlscaffold.update import abort as run_abort
     from mlscaffold.update import quit_update
     from mlscaffold.update import update as run_update
@@ -88,14 +97,40 @@ def update(
             )
         return
 
-    result = run_update(
-        path,
-        to=to,
-        pretend=pretend,
-        conflict=conflict,  # type: ignore[arg-type]
-        data=answers.parse_pairs(pairs),
-        progress=say,
+    applied: list[str] = []  # the version, once the update is in the project
+    try:
+        result = run_update(
+            path,
+            to=to,
+            pretend=pretend,
+            conflict=conflict,  # type: ignore[arg-type]
+            data=answers.parse_pairs(pairs),
+            progress=say,
+            on_applied=applied.append,
+        )
+        _report(result)
+    except (KeyboardInterrupt, Terminated) as exc:
+        if applied:
+            _stopped_after_applying(exc, applied[0])
+        raise
+
+
+def _stopped_after_applying(exc: KeyboardInterrupt | Terminated, version: str) -> None:
+    """A signal that came once the update was in (it waits for that point, or came while
+    the result was listed) must not say "nothing was changed": say what is true."""
+    stopped = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped by {exc}"
+    code = exc.exit_code if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    fail(
+        f"{stopped}, but the update to template {version} was applied (not committed)",
+        "review it with 'git status' (conflicts show as unmerged) and 'git diff', then commit",
+        code,
     )
+
+
+def _report(result: UpdateResult) -> None:
+    """What the update did and what needs a person, and exit 1 where something does."""
+    from mlscaffold.errors import ConflictsError
+
     if result.nothing_to_do:
         click.echo(f"already on template {result.to_version}: nothing to do")
         return
@@ -117,6 +152,12 @@ def update(
         click.echo(
             f"the template moved {len(result.moved)} file(s) you had edited; "
             f"your edits moved with them:\n{listing}"
+        )
+    if result.dropped:
+        listing = "\n".join(f"  {name}" for name in result.dropped)
+        click.echo(
+            f"the template moved {len(result.dropped)} file(s) you had deleted; "
+            f"left out at the new path too:\n{listing}"
         )
     if result.renamed:
         listing = "\n".join(
