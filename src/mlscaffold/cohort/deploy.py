@@ -91,7 +91,13 @@ def write(folder: Path, preset: presets.Preset) -> list[Path]:
 def _git_env(url: str, token: str | None) -> dict[str, str]:
     """git that never prompts, with the token as an HTTP header given through the
     environment: never on a command line (ps shows those) nor in a clone's .git/config."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    env = {  # an inherited GIT_CONFIG_COUNT/KEY_n/VALUE_n would mix with ours: not kept
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GIT_CONFIG_KEY_", "GIT_CONFIG_VALUE_"))
+    }
+    env.pop("GIT_CONFIG_COUNT", None)
+    env["GIT_TERMINAL_PROMPT"] = "0"
     if token and url.startswith("https://"):
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
         env.update(

@@ -82,7 +82,9 @@ PLUMBING_MODULES = (
     "readme",
     "reporting",
     "runs",
+    "screenshot",
     "seeding",
+    "space",
 )
 
 
