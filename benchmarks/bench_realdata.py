@@ -158,11 +158,11 @@ before = config.model_copy(deep=True)  # the defaults tuned on Titanic, before i
 gb = before.model.hist_gb
 gb.learning_rate, gb.max_iter, gb.max_depth = 0.05, 200, 4
 gb.min_samples_leaf, gb.l2_regularization, gb.early_stopping = 20, 1.0, "auto"
-plain = model_lib.build(config, X)
+plain = model_lib.build(config, X, "hist_gb")
 plain.set_params(model=HistGradientBoostingRegressor(random_state=config.seed))
 for name, cfg, estimator in (
-    ("defaults now", config, model_lib.build(config, X)),
-    ("defaults before", before, model_lib.build(before, X)),
+    ("defaults now", config, model_lib.build(config, X, "hist_gb")),
+    ("defaults before", before, model_lib.build(before, X, "hist_gb")),
     ("plain HistGradientBoostingRegressor()", config, plain),
     ("mean (baseline)", config, model_lib.baseline(config)),
 ):

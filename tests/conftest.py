@@ -93,6 +93,7 @@ LONGEST = (
     "test_cohort.py::test_grade_is_fair_deterministic_and_survives_tampering_and_hangs",
     "test_demo.py::",
     "test_grading_fairness.py::",
+    "test_serve_edges.py::",
     "test_generated_projects.py::test_variant_lints_tests_and_runs_on_the_sample",
 )
 

@@ -5,10 +5,12 @@ train on the sample in an environment built from the project's own dependencies 
 extra included), start `python -m <pkg> demo` on a free 127.0.0.1 port, open it in headless
 Chromium (Selenium with the system's chromedriver: Debian's chromium-driver; nothing is
 downloaded), click the first example and Predict, and read the answer from the page: it must
-be what the API's handler answers for that example. The page must carry the sample banner,
-log no console error and request nothing outside 127.0.0.1 (no CDN: it works offline). A
-screenshot per kind goes to $MLSCAFFOLD_SCREENSHOTS (default: the test's tmp folder). Then
-`make space`'s folder, copied elsewhere, runs its app.py and answers a gradio_client call.
+be what the API's handler answers for that example. The app's output names `make demo
+ARGS=--share` for a public link (not Gradio's `share=True`, which `make demo` does not take).
+The page must carry the sample banner, log no console error and request nothing outside
+127.0.0.1 (no CDN: it works offline). A screenshot per kind goes to $MLSCAFFOLD_SCREENSHOTS
+(default: the test's tmp folder). Then `make space`'s folder, copied elsewhere, runs its
+app.py and answers a gradio_client call.
 """
 
 from __future__ import annotations
@@ -28,10 +30,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import new_project
+from conftest import kind_params, new_project
 from project_envs import env_python
-
-from mlscaffold import catalog
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +46,16 @@ return JSON.stringify(fields.map((field) => [
     ...[...field.querySelectorAll("textarea, input")]
         .filter((element) => element.type !== "file").map((element) => element.value),
 ]));"""
+# how wide the first tab's input images are drawn, in CSS pixels (an <img> box may be wide
+# while object-fit draws its 28 pixels as 28)
+IMAGE_WIDTHS = """return [...document.querySelectorAll('[id^="input-0-"] img')].map((image) => {
+    const box = image.getBoundingClientRect();
+    const fit = getComputedStyle(image).objectFit;
+    const scale = Math.min(box.width / image.naturalWidth, box.height / image.naturalHeight);
+    if (fit === "fill" || fit === "cover") return box.width;
+    const drawn = fit === "none" ? 1 : fit === "scale-down" ? Math.min(1, scale) : scale;
+    return image.naturalWidth * drawn;
+});"""
 # What the page's first tab must show for its first example: the API's own handler on it
 # (printed with the example's values, as JSON)
 EXPECTED = """
@@ -81,14 +91,14 @@ print(Client(sys.argv[1], verbose=False).predict(*values, api_name=api_name)[-1]
 """
 
 
-def _kinds() -> list:
-    rows = []
-    for kind in catalog.available():
-        marks = [pytest.mark.heavy] if kind.heavy else []
-        if kind.heavy and not os.environ.get("MLSCAFFOLD_FULL_MATRIX"):
-            marks.append(pytest.mark.skip(reason="heavy kind: set MLSCAFFOLD_FULL_MATRIX=1"))
-        rows.append(pytest.param(kind.name, marks=marks, id=kind.name))
-    return rows
+def _holds(inputs: str, example: list[Any]) -> bool:
+    """Whether the inputs (INPUTS' JSON) already hold the example's values: a form that starts
+    from its first example (kaggle-entry's) does not change when that example is clicked."""
+    fields = json.loads(inputs)
+    return len(fields) == len(example) and all(
+        ("" if value is None else str(value)) in field[1:]
+        for field, value in zip(fields, example, strict=True)
+    )
 
 
 def _browser_or_skip() -> tuple[str, str]:
@@ -180,7 +190,7 @@ def _requested(driver: Any) -> set[str]:
     return urls
 
 
-@pytest.mark.parametrize("kind", _kinds())
+@pytest.mark.parametrize("kind", kind_params())
 def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None:
     browser, driver_path = _browser_or_skip()
     from selenium.webdriver.common.by import By
@@ -200,6 +210,7 @@ def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None
     started = time.monotonic()
     port = _free_port()
     demo = [python, "-m", PACKAGE, "demo", "--port", str(port), *overrides]
+    demo_log = tmp_path / f"server-{port}.log"  # where _serving writes the app's output
     env = {"PYTHONPATH": str(root / "src"), "GRADIO_ANALYTICS_ENABLED": "False"}
     driver = _chromium(browser, driver_path)
     try:
@@ -212,10 +223,17 @@ def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None
             assert "baseline" in driver.find_element(By.ID, "model-info").text
             before = driver.execute_script(INPUTS)
             driver.find_element(By.CSS_SELECTOR, FIRST_EXAMPLE).click()
-            wait.until(lambda d, before=before: d.execute_script(INPUTS) != before)
+            wait.until(
+                lambda d, before=before: (
+                    d.execute_script(INPUTS) != before or _holds(before, example)
+                )
+            )
             driver.find_element(By.ID, "submit-0").click()
             wait.until(lambda d: d.find_element(By.ID, "summary-0").text.strip())
             shown = driver.find_element(By.ID, "summary-0").text.strip()
+            # an image input draws a small image (28x28 Fashion-MNIST) large enough to see
+            widths = driver.execute_script(IMAGE_WIDTHS)
+            assert all(width >= 200 for width in widths), widths
             driver.save_screenshot(str(screens / f"{kind}.png"))
             assert shown == expected, (shown, expected)
             errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
@@ -228,6 +246,9 @@ def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None
             assert not outside, f"the page needs the internet: {sorted(outside)}"
     finally:
         driver.quit()
+    # the public link as `make demo` takes it, not Gradio's "set share=True in launch()"
+    said = demo_log.read_text(encoding="utf-8")
+    assert "make demo ARGS=--share" in said and "share=True" not in said, said[-3000:]
     browser_seconds = time.monotonic() - started
     space_started = time.monotonic()
 

@@ -8,6 +8,7 @@ bundle, which is re-cut only at release time.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,63 @@ def test_threadpoolctl_is_a_runtime_dependency(tmp_path: Path, kind: str) -> Non
     root = _new(tmp_path / "p", kind, package_name="proj")
     meta = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert any(d.startswith("threadpoolctl") for d in meta["dependencies"])
+
+
+# ---- first steps: what install and test say ----------------------------------------------
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_image_readme_gives_the_same_lock_advice_as_make_install(tmp_path: Path) -> None:
+    """TORCH_INDEX: the README, make install's output (and `new`'s note, tests/test_installs.py)
+    say the same thing about the uv.lock it resolves; the mirror is remembered."""
+    root = _new(tmp_path / "p", "image-classifier", package_name="proj")
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    (advice,) = [line for line in makefile.splitlines() if line.startswith("TORCH_LOCK_ADVICE =")]
+    readme = _flat((root / "README.md").read_text(encoding="utf-8"))
+    assert advice.split(" = ", 1)[1] in readme
+    assert "unless CI should use it" not in readme  # the advice it contradicted
+    assert "make install TORCH_INDEX=<a mirror of it>" in readme and ".torch-index" in readme
+    assert "CUDA build" in readme  # a general index, said before it happens
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_readme_states_what_make_test_takes(tmp_path: Path, kind: str) -> None:
+    """Measured on 2 busy cores: the image kind's tests take 1-2 minutes (PyTorch, ONNX,
+    torchrun), so its README does not promise under a minute."""
+    readme = (_new(tmp_path / "p", kind, package_name="proj") / "README.md").read_text()
+    (line,) = [line for line in readme.splitlines() if line.startswith("make test ")]
+    assert "on 2 CPU cores" in line
+    assert ("under a minute" in line) == (kind in ("sentiment-classifier", "recommender"))
+    assert "under a minute" not in readme.split("## Development")[0].split("tests/")[-1]
+
+
+def test_a_submission_from_the_sample_says_so_in_its_name(tmp_path: Path) -> None:
+    """`make submission SAMPLE=1` writes submissions/sample-<time>-cv<score>.csv: a file
+    that cannot be taken for a real entry; from the real data, no prefix."""
+    import subprocess
+
+    from project_envs import env_python
+
+    root = _new(tmp_path / "p", "kaggle-entry", package_name="proj")
+    python = str(env_python(root))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [python, "-m", "proj", *args],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": "src"},  # as make runs the steps
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    done = run("all", "--sample")
+    assert done.returncode == 0, done.stderr
+    done = run("submission")
+    assert done.returncode == 0, done.stderr
+    (written,) = (root / "submissions").glob("*.csv")
+    assert written.name.startswith("sample-") and "-cv" in written.name, written.name
+    assert written.name in done.stdout

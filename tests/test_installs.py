@@ -23,6 +23,7 @@ from mlscaffold.generate import NewRequest, generate
 
 # a PATH with make, git and sh but no uv (nor the test environment's python)
 BARE_PATH = "/usr/bin:/bin"
+MAKE = shutil.which("make", path=BARE_PATH) or "make"
 tomllib = pytest.importorskip("tomllib")
 
 
@@ -126,6 +127,21 @@ def test_offline_generation_succeeds_without_a_lock_and_says_how_to_add_it(
     assert "Makefile" in _tracked(tmp_path / "p")
 
 
+def test_offline_image_generation_names_pytorchs_index_and_torch_index(tmp_path: Path) -> None:
+    """The image kind's lock needs PyTorch's own index as well as PyPI: the note names it,
+    TORCH_INDEX for where it never answers, and the Makefile's advice on that lock."""
+    env = {"UV_OFFLINE": "1", "UV_CACHE_DIR": str(tmp_path / "empty-cache")}
+    done = run_cli("new", "image-classifier", str(tmp_path / "p"), "--defaults", env=env)
+    assert done.returncode == 0, done.stderr
+    (note,) = [line for line in done.stderr.splitlines() if line.startswith("note: no uv.lock")]
+    assert "https://download.pytorch.org/whl/cpu" in note
+    assert "make install TORCH_INDEX=<a mirror of it>" in note and "make lock" in note
+    makefile = (tmp_path / "p" / "Makefile").read_text(encoding="utf-8")
+    (advice,) = [line for line in makefile.splitlines() if line.startswith("TORCH_LOCK_ADVICE =")]
+    assert advice.split(" = ", 1)[1] in note
+    assert "works without it" not in note, "not where PyTorch's index cannot be reached"
+
+
 def test_cohort_repositories_share_the_shipped_lock(tmp_path: Path) -> None:
     """Every student's first commit holds the same uv.lock (no resolution per repository,
     so a cohort installs the same versions); --no-lock leaves it out."""
@@ -180,7 +196,7 @@ def test_a_failing_uv_leaves_no_lock_and_generation_succeeds(tmp_path: Path) -> 
     env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}", uvlock.LOCKS_ENV: str(tmp_path)}
     done = run_cli("new", "kaggle-entry", str(tmp_path / "p"), "--defaults", env=env)
     assert done.returncode == 0, done.stderr
-    assert "note: no uv.lock (Failed to fetch: https://pypi.org/simple/numpy/)" in done.stderr
+    assert f"note: no uv.lock ({uvlock.OFFLINE_WORDS})" in done.stderr, done.stderr
     assert not (tmp_path / "p" / "uv.lock").exists()
 
 
@@ -268,3 +284,148 @@ def test_image_install_names_torch_index_when_pytorch_is_unreachable(tmp_path: P
     ], done.stderr
     assert "sync --index pytorch-cpu=http://127.0.0.1:9/whl/cpu --extra dev" in (uv_log.read_text())
     assert "uv.lock is resolved again against it" in done.stdout
+    assert not (root / ".torch-index").exists(), "an index that failed is not remembered"
+    # make lock's hint names make lock, not make install
+    done = _make(root, "lock", PATH=path, TORCH_INDEX="http://127.0.0.1:9/whl/cpu")
+    assert done.returncode != 0
+    assert "cannot be reached from here: make lock TORCH_INDEX=<a mirror of it>" in done.stderr
+    assert "make install" not in done.stderr, done.stderr
+
+
+def _make(root: Path, target: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [MAKE, target, *(f"{k}={v}" for k, v in env.items() if k != "PATH")],
+        cwd=root,
+        env={**os.environ, "PATH": env.get("PATH", BARE_PATH)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def wheel_indexes(tmp_path: Path) -> Iterator[str]:
+    """A local server with two indexes' torch pages: /general/ like PyPI's (no local
+    versions: on Linux, CUDA builds) and /cpu/ like PyTorch's CPU index (+cpu wheels)."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    pages = {
+        "general": "torch-2.5.1-cp311-cp311-manylinux1_x86_64.whl",
+        "cpu": "torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl",
+    }
+    for name, wheel in pages.items():
+        (tmp_path / "www" / name / "torch").mkdir(parents=True)
+        (tmp_path / "www" / name / "torch" / "index.html").write_text(
+            f'<a href="{wheel}">{wheel}</a>\n'
+        )
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path / "www"))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.skipif(not shutil.which("make", path=BARE_PATH), reason="needs make in /usr/bin")
+def test_image_torch_index_is_remembered_and_a_general_index_is_announced(
+    tmp_path: Path, wheel_indexes: str
+) -> None:
+    """TORCH_INDEX given once is written to .torch-index and used by later make install
+    and make lock; an index without CPU-only torch wheels is announced (on Linux: CUDA
+    PyTorch, gigabytes) before uv starts; TORCH_INDEX= forgets it."""
+    root = _project(tmp_path, "image-classifier")
+    uv_log = tmp_path / "uv.log"
+    fake = _fake_uv(tmp_path / "bin", uv_log)
+    # uv says when it starts to install, on stderr: the warning must come before it
+    uv = fake / "uv"
+    start = '#!/bin/sh\n[ "$1" = sync ] && echo UV-SYNCS >&2\n'
+    uv.write_text(uv.read_text().replace("#!/bin/sh\n", start, 1))
+    path = f"{fake}{os.pathsep}{BARE_PATH}"
+    general = f"{wheel_indexes}/general"
+
+    done = _make(root, "install", PATH=path, TORCH_INDEX=general)
+    assert done.returncode == 0, done.stdout + done.stderr
+    warning = done.stderr.find("no +cpu wheels of torch")
+    assert -1 < warning < done.stderr.find("UV-SYNCS"), done.stderr
+    assert "CUDA build, about 5.7 GB" in done.stderr and "Ctrl-C" in done.stderr
+    assert (root / ".torch-index").read_text().strip() == general
+    assert "TORCH_INDEX remembered in .torch-index" in done.stdout
+    assert "resolved against TORCH_INDEX" in done.stdout  # no uv.lock yet: not "commit it"
+    assert "commit it" not in done.stdout
+
+    uv_log.unlink()
+    done = _make(root, "install", PATH=path)  # no TORCH_INDEX given: the remembered one
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"sync --index pytorch-cpu={general} --extra dev" in uv_log.read_text()
+    assert "(remembered in .torch-index)" in done.stdout
+    done = _make(root, "lock", PATH=path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"lock --index pytorch-cpu={general}" in uv_log.read_text()
+    assert "keep that uv.lock out of your commits" in done.stdout
+
+    cpu = f"{wheel_indexes}/cpu"  # a mirror of PyTorch's CPU index: nothing to warn about
+    done = _make(root, "install", PATH=path, TORCH_INDEX=cpu)
+    assert done.returncode == 0 and "no +cpu wheels" not in done.stderr, done.stderr
+    assert (root / ".torch-index").read_text().strip() == cpu
+
+    uv_log.unlink()
+    done = _make(root, "install", PATH=path, TORCH_INDEX="")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (root / ".torch-index").exists() and "TORCH_INDEX forgotten" in done.stdout
+    assert "sync --locked --extra dev" in uv_log.read_text()  # make lock above wrote uv.lock
+
+
+@pytest.mark.skipif(not shutil.which("make", path=BARE_PATH), reason="needs make in /usr/bin")
+def test_make_lock_installs_uv_itself_instead_of_sending_to_make_install(tmp_path: Path) -> None:
+    """Without uv, make lock bootstraps it as make install does (make install --locked would
+    refuse the pyproject.toml edit that make lock is for); where that fails, it says so."""
+    root = _project(tmp_path, "sentiment-classifier")
+    _fake_uv(tmp_path / "bin", tmp_path / "uv.log")
+    _script(
+        root / ".venv" / "bin" / "python",
+        '[ -n "$BOOTSTRAP_FAILS" ] && exit 1\n'
+        f'mkdir -p .venv/.uv/bin && cp "{tmp_path}/bin/uv" .venv/.uv/bin/uv\n',
+    )
+    done = _make(root, "lock", BOOTSTRAP_FAILS="1")
+    assert done.returncode != 0
+    assert "error: make lock needs uv, and pip could not install it" in done.stderr
+    assert "make install" not in done.stderr, done.stderr
+    done = _make(root, "lock")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "lock: uv is not on PATH: installing it into .venv/.uv with pip" in done.stdout
+    assert (tmp_path / "uv.log").read_text().splitlines()[-1].startswith("lock")
+
+
+@pytest.mark.skipif(not shutil.which("make", path=BARE_PATH), reason="needs make in /usr/bin")
+def test_make_docker_says_what_is_missing(tmp_path: Path) -> None:
+    """No docker, or docker with no engine running: one line saying which, and podman."""
+    root = _project(tmp_path, "sentiment-classifier")
+    (root / "models" / "run.json").write_text("{}")
+    nothing = tmp_path / "empty"  # a PATH where neither docker nor podman is (sh's builtins do)
+    nothing.mkdir()
+    done = _make(root, "docker", PATH=str(nothing))
+    assert done.returncode != 0
+    assert "error: make docker needs docker, not installed here" in done.stderr, done.stderr
+    assert "make docker DOCKER=podman" in done.stderr
+    log = tmp_path / "docker.log"
+    _script(
+        tmp_path / "engine" / "docker",
+        f'echo "$@" >> "{log}"\n'
+        '[ "$1" = info ] && { echo "Cannot connect to the Docker daemon" >&2; exit 1; }\n',
+    )
+    done = _make(root, "docker", PATH=f"{tmp_path / 'engine'}{os.pathsep}{BARE_PATH}")
+    assert done.returncode != 0
+    assert "error: make docker needs a running docker engine" in done.stderr, done.stderr
+    assert "Cannot connect" not in done.stderr and "build" not in log.read_text()
+    done = _make(root, "docker-run", PATH=str(nothing), DOCKER="podman")
+    assert "error: make docker-run needs podman, not installed here" in done.stderr

@@ -273,6 +273,29 @@ def test_next_hint_quotes_the_path(tmp_path: Path) -> None:
     done = run_cli("new", "sentiment-classifier", str(dest), "--defaults")
     assert done.returncode == 0, done.stderr
     assert f"Next: cd {shlex.quote(str(dest))} && make install" in done.stdout
+    # the bundled sample first (offline, seconds), the real dataset's download second
+    (first,) = [line for line in done.stdout.splitlines() if line.startswith("Next:")]
+    assert first.split("(")[0].rstrip().endswith("make all SAMPLE=1"), first
+    (then,) = [line for line in done.stdout.splitlines() if line.startswith("Then:")]
+    assert "make all" in then and "real dataset" in then
+
+
+def test_git_identity_notes_name_user_email_too(tmp_path: Path) -> None:
+    """No identity: the note says how to set user.name and user.email. A user.name without
+    user.email: git would refuse the user's own commits, so that is said too."""
+    done = run_cli("new", "sentiment-classifier", str(tmp_path / "a"), "--defaults")
+    assert done.returncode == 0, done.stderr
+    (note,) = [line for line in done.stderr.splitlines() if "author_name is" in line]
+    assert "git config --global user.name" in note and "git config --global user.email" in note
+    git(Path(os.environ["HOME"]), "config", "--global", "user.name", "Ada Lovelace")
+    done = run_cli("new", "sentiment-classifier", str(tmp_path / "b"), "--defaults")
+    assert done.returncode == 0, done.stderr
+    notes = [line for line in done.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "no user.email" in notes[0], done.stderr
+    assert "git config --global user.email you@example.com" in notes[0]
+    git(Path(os.environ["HOME"]), "config", "--global", "user.email", "ada@example.com")
+    done = run_cli("new", "sentiment-classifier", str(tmp_path / "c"), "--defaults")
+    assert "note:" not in done.stderr, done.stderr
 
 
 def test_an_older_mlscaffold_generates_its_own_version(synthetic_bundles, monkeypatch) -> None:

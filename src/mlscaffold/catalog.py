@@ -57,6 +57,8 @@ SHARED_RESERVED: tuple[str, ...] = (
     "pytest",
     # the serve extra (`make serve`) and its test client
     "fastapi",
+    "fastapi_offline",
+    "prometheus_client",
     "uvicorn",
     "starlette",
     "multipart",

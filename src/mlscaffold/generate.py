@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,12 @@ def _has_identity(where: Path) -> bool:
     return bool(git.identity(where).get("user.name", "").strip())
 
 
+# what sets a git identity, for the notes below: git needs both for the user's own commits
+GIT_IDENTITY = (
+    'git config --global user.name "Your Name" and git config --global user.email you@example.com'
+)
+
+
 def _author_notes(answers: dict[str, Any], identity: bool) -> list[str]:
     """Say so when the author is the neutral wording, not a person's name."""
     project, author = str(answers.get("project_name", "")), str(answers.get("author_name", ""))
@@ -115,8 +122,39 @@ def _author_notes(answers: dict[str, Any], identity: bool) -> list[str]:
     return [
         f"author_name is '{author}' (no git identity found): LICENSE, MODEL_CARD.md and "
         "pyproject.toml name it; replace it with your name there, or generate again with "
-        '-d author_name="Your Name" (git config --global user.name sets it for next time)'
+        f'-d author_name="Your Name"; for next time and for your own commits: {GIT_IDENTITY}'
     ]
+
+
+def _email_notes(where: Path, committed: bool) -> list[str]:
+    """A git user.name without a user.email: the first commit is made (with the answers'
+    e-mail or a placeholder), but git refuses the user's own commits until it is set."""
+    found = git.identity(where)
+    if (
+        not committed
+        or not found.get("user.name", "").strip()
+        or found.get("user.email", "").strip()
+    ):
+        return []
+    return [
+        "git has a user.name but no user.email, which it needs for your own commits: "
+        "git config --global user.email you@example.com"
+    ]
+
+
+def _pytorch_index(project: Path) -> str:
+    """The URL of the PyTorch wheel index a project's pyproject.toml takes torch from
+    (the image kind: [[tool.uv.index]] pytorch-cpu), or "" when it has none."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        meta = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    indexes = meta.get("tool", {}).get("uv", {}).get("index", [])
+    return next((str(i.get("url", "")) for i in indexes if "pytorch" in str(i.get("name", ""))), "")
 
 
 def _check_paths(kind: str, answers: dict[str, Any], dest: Path) -> None:
@@ -152,6 +190,16 @@ def _lock(
     why = uvlock.lock(target, python_version)
     if why is None:
         return True
+    torch_index = _pytorch_index(target)
+    if torch_index:  # the same advice as the Makefile's and the README's
+        notes.append(
+            f"no uv.lock ({why}): PyTorch comes from its own index, {torch_index}; run make "
+            "lock once it and PyPI answer, and commit uv.lock. Where that index never answers: "
+            "make install TORCH_INDEX=<a mirror of it> (remembered in .torch-index); uv.lock is "
+            "resolved again against it: keep that uv.lock out of your commits (CI installs from "
+            "PyTorch's own index)"
+        )
+        return False
     notes.append(
         f"no uv.lock ({why}): run make lock in the project once the package index is "
         "reachable, and commit uv.lock (make install works without it, unlocked)"
@@ -203,6 +251,7 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
                     str(answers.get("author_name", "")),
                     str(answers.get("author_email", "")),
                 )
+            notes += _email_notes(dest.parent, committed)
             _move_into_place(target, dest)
             succeeded = True
     finally:

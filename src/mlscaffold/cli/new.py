@@ -100,4 +100,8 @@ def new(
     for note in result.notes:
         click.secho(f"note: {note}", fg="yellow", err=True)
     where = shlex.quote(click.format_filename(str(dest)))
-    click.echo(f"Next: cd {where} && make install && make all")
+    # the bundled sample first (offline, seconds); the real dataset (a download) after
+    click.echo(
+        f"Next: cd {where} && make install && make all SAMPLE=1   (the bundled sample, offline)"
+    )
+    click.echo("Then: make all   (the real dataset: downloaded once, checksummed)")

@@ -20,7 +20,8 @@ SUBMISSIONS = "*submission*.csv"  # gender_submission.csv), as the kind's data.s
 
 DRIVER_BODY = '''
 def predict(root, inputs, paths):
-    """The fold models' averaged predictions, as `make train` makes test_predictions.npy."""
+    """The project's submission predictions, as `make train` makes test_predictions.npy:
+    the model refit on all rows (template 0.5.0 on), else the fold models' average."""
     import pandas as pd
 
     model = project("model")
@@ -28,13 +29,19 @@ def predict(root, inputs, paths):
     frame = pd.read_csv(inputs / "test.csv")
     ids = [str(value) for value in frame[meta["id"]]]
     features = frame.drop(columns=[meta["id"]])
-    folds = model.load(paths.models / model.FOLDS_FILE)
     regression = meta["task"] == "regression"
-    total = None
-    for fitted in folds["models"]:
-        part = model.predict(fitted, features, regression)
-        total = part if total is None else total + part
-    average = total / len(folds["models"])
+    refit = paths.models / getattr(model, "MODEL_FILE", "")
+    if getattr(model, "MODEL_FILE", None) and refit.is_file():
+        served = model.load(refit)
+        average = model.predict(served["model"], features, regression)
+        folds = served
+    else:
+        folds = model.load(paths.models / model.FOLDS_FILE)
+        total = None
+        for fitted in folds["models"]:
+            part = model.predict(fitted, features, regression)
+            total = part if total is None else total + part
+        average = total / len(folds["models"])
     if regression:
         return {"values": dict(zip(ids, average.tolist()))}
     classes = [str(c) for c in folds["classes"]]

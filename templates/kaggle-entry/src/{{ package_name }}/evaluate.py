@@ -120,8 +120,20 @@ def evaluate(config: Settings, paths: Paths) -> Evaluation:
     best = experiments[same]["cv_mean"]
     best_value = best.max() if direction == "higher" else best.min()
     on = f"on this data ({cv['data']['name']})" if cv.get("data") else "in this metric"
+    kind = cv.get("model", config.model.type)  # cv.json before `auto`: the config's
+    served = f", {cv['served']}" if cv.get("served") else ""
+    candidates = cv.get("candidates", {})
+    chosen = (
+        [
+            f"`model.type: auto` chose {NAMES[kind]} by CV among "
+            + ", ".join(f"{NAMES[k]} {v:.4f}" for k, v in candidates.items())
+            + "."
+        ]
+        if len(candidates) > 1
+        else []
+    )
     return Evaluation(
-        model_name=NAMES[config.model.type],
+        model_name=f"{NAMES[kind]}{served}",
         model={"cv_mean": cv["cv_mean"], "cv_std": cv["cv_std"], metric: cv["cv_mean"]},
         baseline_name="mean prediction"
         if config.competition.task == "regression"
@@ -136,7 +148,17 @@ def evaluate(config: Settings, paths: Paths) -> Evaluation:
             f"{config.cv.folds}-fold cross-validation on train.csv ({direction} is better); "
             f"folds: {', '.join(f'{s:.4f}' for s in cv['fold_scores'])}. Best of "
             f"{len(best)} experiment(s) {on} so far: {best_value:.4f} "
-            "(`reports/experiments.csv`)."
+            "(`reports/experiments.csv`).",
+            *chosen,
+            f"Submission and `make serve`: one model {cv.get('served', 'refit on all rows')}.",
         ],
-        extra={"metric": metric, "fold_scores": cv["fold_scores"], "seed": config.seed},
+        extra={
+            "metric": metric,
+            "fold_scores": cv["fold_scores"],
+            "seed": config.seed,
+            "chosen": kind,
+            "candidates": candidates,
+            "served": cv.get("served"),
+            "submission": cv.get("submission"),
+        },
     )

@@ -1,5 +1,10 @@
 """Test-set predictions as a Kaggle submission: written, validated against the competition's
-sample_submission.csv, and sent with the Kaggle CLI."""
+sample_submission.csv, and sent with the Kaggle CLI; and new rows predicted for `serve`.
+
+Both come from one model refit on all training rows after cross-validation
+(models/model.joblib): a row of test.csv sent to `serve` gets the number that was submitted,
+and a row costs one model, not one per fold. CV measured the procedure that made it.
+"""
 
 from __future__ import annotations
 
@@ -68,9 +73,9 @@ class RowError(DataError):
 KINDS = {"number": (int, float), "boolean": (bool,), "text": (str,)}
 
 
-def rows_frame(rows: list[dict[str, Any]], schema: dict[str, str], id_column: str) -> pd.DataFrame:
-    """Rows given as {column: value} → the training features: every column of the schema
-    (data.schema), each value of its type or null (unknown); the id column may be given."""
+def check_rows(rows: list[dict[str, Any]], schema: dict[str, str], id_column: str) -> None:
+    """Every row holds every column of the schema (data.schema), each value of its type or
+    null (unknown), and no other column but the id: else a RowError naming it."""
     for index, row in enumerate(rows):
         for column in row:
             if column not in schema and column != id_column:
@@ -83,6 +88,11 @@ def rows_frame(rows: list[dict[str, Any]], schema: dict[str, str], id_column: st
             if value is not None and (wrong or not isinstance(value, KINDS[kind])):
                 shown = json.dumps(value)[:40]
                 raise RowError(index, column, f"column {column!r} takes a {kind}, not {shown}")
+
+
+def rows_frame(rows: list[dict[str, Any]], schema: dict[str, str], id_column: str) -> pd.DataFrame:
+    """Rows given as {column: value} → the training features (checked by check_rows)."""
+    check_rows(rows, schema, id_column)
     frame = pd.DataFrame([[row[c] for c in schema] for row in rows], columns=list(schema))
     for column, kind in schema.items():
         values = frame[column]
@@ -92,17 +102,29 @@ def rows_frame(rows: list[dict[str, Any]], schema: dict[str, str], id_column: st
     return frame
 
 
-def predict_rows(
-    folds: dict[str, Any], features: pd.DataFrame, config: Settings
-) -> list[dict[str, Any]]:
-    """New rows predicted as the test set is for the submission: the fold models' average,
-    then values (regression) or labels with every class's probability."""
+def load_served(paths: Paths, config: Settings) -> dict[str, Any]:
+    """models/model.joblib (the refit model, its classes and column schema) with its
+    RowPredictor under "rows": what `serve` loads once."""
+    served = model_lib.load(paths.models / model_lib.MODEL_FILE)
     regression = config.competition.task == "regression"
-    models = folds["models"]
-    prediction = sum(model_lib.predict(m, features, regression) for m in models) / len(models)
+    return {**served, "rows": model_lib.RowPredictor(served["model"], regression)}
+
+
+def predict_rows(
+    served: dict[str, Any], rows: list[dict[str, Any]], config: Settings
+) -> list[dict[str, Any]]:
+    """Rows given as {column: value} (checked by check_rows) predicted by the refit model:
+    values (regression) or labels with every class's probability."""
+    regression = config.competition.task == "regression"
+    predictor = served["rows"]
+    if predictor.supported:
+        prediction = predictor.predict(rows)
+    else:  # a pipeline changed beyond what RowPredictor reads: the pipeline itself
+        features = rows_frame(rows, served["schema"], config.competition.id)
+        prediction = model_lib.predict(served["model"], features, regression)
     if regression:
         return [{"prediction": float(value)} for value in prediction]
-    classes = np.asarray(folds["classes"])
+    classes = np.asarray(served["classes"])
     names = [str(label) for label in classes]
     return [
         {
@@ -158,7 +180,8 @@ def write(config: Settings, paths: Paths) -> Path:
     cv = _cv(paths)
     folder = paths.root / "submissions"
     folder.mkdir(exist_ok=True)
-    path = folder / f"{time.strftime('%Y%m%d-%H%M%S')}-cv{cv['cv_mean']:.4f}.csv"
+    sample = "sample-" if trained_on_sample(paths) else ""  # never taken for a real entry
+    path = folder / f"{sample}{time.strftime('%Y%m%d-%H%M%S')}-cv{cv['cv_mean']:.4f}.csv"
     frame.to_csv(path, index=False)
     return path
 

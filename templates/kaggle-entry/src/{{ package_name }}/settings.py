@@ -57,7 +57,8 @@ class HistGbSettings(StrictModel):
 
 
 class ModelSettings(StrictModel):
-    type: Literal["hist_gb", "linear"]
+    # auto: cross-validation picks among hist_gb, hist_gb_plain, linear (and blend, regression)
+    type: Literal["auto", "hist_gb", "hist_gb_plain", "linear", "blend"]
     linear: LinearSettings
     hist_gb: HistGbSettings
 

@@ -1,5 +1,10 @@
 """The `train` step: K-fold cross-validation in the competition's metric, out-of-fold
-predictions kept, test predictions averaged over the fold models, every experiment logged."""
+predictions kept, then one model refit on all training rows: its test predictions are the
+submission and `serve` predicts with it (the same numbers for the same row); every experiment
+logged. The fold models only measure how well that procedure does.
+
+`model.type: auto` cross-validates every candidate of model.CANDIDATES on the same folds and
+keeps the best, so the default is never worse than a plain candidate it could have been."""
 
 from __future__ import annotations
 
@@ -75,6 +80,63 @@ def cross_validate(
     }
 
 
+def _blend(config: Settings, members: list[dict[str, Any]], y: pd.Series) -> dict[str, Any]:
+    """The blend's CV result from its members' (same folds): no refitting."""
+    oof = np.mean([m["oof"] for m in members], axis=0)
+    test = np.mean([m["test"] for m in members], axis=0)
+    scores = []
+    for _, valid_index in splitter(config).split(np.zeros(len(y)), y):
+        scores.append(
+            metrics.score(
+                config.competition.metric,
+                y.iloc[valid_index],
+                oof[valid_index],
+                members[0]["classes"],
+            )
+        )
+    fitted = []
+    for models in zip(*(m["models"] for m in members), strict=True):
+        blend = model_lib.Blend(list(models))
+        blend.estimators_ = list(models)
+        fitted.append(blend)
+    return {
+        "scores": scores,
+        "mean": float(np.mean(scores)),
+        "std": float(np.std(scores)),
+        "oof": oof,
+        "test": test,
+        "classes": members[0]["classes"],
+        "models": fitted,
+    }
+
+
+def choose(
+    config: Settings, X: pd.DataFrame, y: pd.Series, test: pd.DataFrame
+) -> tuple[str, dict[str, Any], dict[str, float]]:
+    """(model kind, its CV result, every candidate's CV mean): the configured model, or with
+    `model.type: auto` the best candidate on the same folds (the first of equals)."""
+    if config.model.type != "auto":
+        kind = config.model.type
+        result = cross_validate(config, model_lib.build(config, X, kind), X, y, test)
+        return kind, result, {kind: result["mean"]}
+    regression = config.competition.task == "regression"
+    results: dict[str, dict[str, Any]] = {}
+    for kind in model_lib.CANDIDATES:
+        if kind == "blend":
+            if not regression:  # probabilities of a blend: not offered for classification
+                continue
+            results[kind] = _blend(config, [results[m] for m in model_lib.BLENDED], y)
+        else:
+            _log(f"  candidate {kind}")
+            results[kind] = cross_validate(config, model_lib.build(config, X, kind), X, y, test)
+    means = {kind: result["mean"] for kind, result in results.items()}
+    higher = metrics.higher_is_better(config.competition.metric)
+    best = (max if higher else min)(means, key=means.__getitem__)
+    shown = ", ".join(f"{kind} {mean:.4f}" for kind, mean in means.items())
+    _log(f"  chosen by CV: {best} ({shown})")
+    return best, results[best], means
+
+
 def _search(config: Settings, X: pd.DataFrame, y: pd.Series, test: pd.DataFrame) -> None:
     """Optuna on the gradient-boosting parameters, time-boxed; the best go into `config`."""
     try:
@@ -114,18 +176,21 @@ def _append_experiment(
     paths: Paths, config: Settings, result: dict[str, Any], data: dict[str, Any]
 ) -> None:
     resolved = json.dumps(as_dict(config), sort_keys=True)
+    kind = result["kind"]
+    model_params = as_dict(config.model)
+    params = {member: model_params[member] for member in model_lib.PARAMETERS[kind]}
     row = {
         "time": time.strftime("%Y-%m-%d %H:%M:%S"),
         "commit": (git_state(paths.root)["commit"] or "")[:8],
         "config_hash": hashlib.sha256(resolved.encode()).hexdigest()[:10],
-        "model": config.model.type,
+        "model": kind if config.model.type != "auto" else f"auto: {kind}",
         "metric": config.competition.metric,
         "cv_mean": round(result["mean"], 5),
         "cv_std": round(result["std"], 5),
         "data": data["name"],
         "sample": data["sample"],
         "data_checksum": data["checksum"].removeprefix("sha256:")[:12],
-        "params": json.dumps(as_dict(config.model)[config.model.type], sort_keys=True),
+        "params": json.dumps(params, sort_keys=True),
     }
     path = paths.reports / EXPERIMENTS
     paths.reports.mkdir(parents=True, exist_ok=True)
@@ -146,6 +211,11 @@ def _append_experiment(
         csv.DictWriter(handle, fieldnames=EXPERIMENT_FIELDS).writerow(row)
 
 
+def served_as(rows: int, folds: int) -> str:
+    """What `serve` predicts with, in words (shown at /model)."""
+    return f"refit on all {rows} rows; the {folds} CV folds used for evaluation only"
+
+
 def train(config: Settings, paths: Paths) -> dict[str, Any]:
     comp = config.competition
     competition = load(paths, comp)
@@ -157,21 +227,39 @@ def train(config: Settings, paths: Paths) -> dict[str, Any]:
         _search(config, X, y, test)
     started = time.perf_counter()
     _log(f"{config.cv.folds}-fold CV of {config.model.type} on {len(X)} rows ({comp.metric})")
-    result = cross_validate(config, model_lib.build(config, X), X, y, test)
+    kind, result, candidates = choose(config, X, y, test)
+    result["kind"] = kind
     base = cross_validate(config, model_lib.baseline(config), X, y, test)
-    seconds = time.perf_counter() - started
     model_lib.save(
         {"models": result["models"], "classes": result["classes"], "schema": schema(X)},
         paths.models / model_lib.FOLDS_FILE,
     )
+    # serving predicts one row at a time: one model refit on every training row, not the
+    # fold models in turn (5x the work); the folds only measure how well such a model does
+    _log(f"refit {kind} on all {len(X)} rows (the model `serve` predicts with)")
+    refit = model_lib.build(config, X, kind).fit(X, y)
+    regression = comp.task == "regression"
+    served = served_as(len(X), config.cv.folds)
+    model_lib.save(
+        {"model": refit, "kind": kind, "classes": result["classes"], "schema": schema(X),
+         "rows": len(X), "served": served},
+        paths.models / model_lib.MODEL_FILE,
+    )  # fmt: skip
+    seconds = time.perf_counter() - started
     oof = pd.DataFrame({comp.id: competition.train[comp.id], "truth": y})
     columns = [f"p_{c}" for c in result["classes"]] if len(result["classes"]) else ["prediction"]
     oof[columns] = np.asarray(result["oof"]).reshape(len(y), -1)
     paths.reports.mkdir(parents=True, exist_ok=True)
     oof.to_csv(paths.reports / "oof_predictions.csv", index=False)
-    np.save(paths.models / "test_predictions.npy", result["test"])
+    # the submission: the refit model's, so a row of test.csv sent to `serve` gets the number
+    # that was submitted (the fold models' mean would differ, and cost 5 models a row)
+    np.save(paths.models / "test_predictions.npy", model_lib.predict(refit, test, regression))
     summary = {
         "metric": comp.metric,
+        "model": kind,  # model.type, or what `auto` chose
+        "candidates": {name: round(mean, 5) for name, mean in candidates.items()},
+        "served": served,
+        "submission": "the refit model's test predictions (what serve answers for them)",
         "cv_mean": round(result["mean"], 5),
         "cv_std": round(result["std"], 5),
         "validation": round(result["mean"], 5),  # what `runs` ranks by

@@ -1,0 +1,263 @@
+"""Operating a generated project's service: a real `serve` process answers /metrics in
+Prometheus' text format over HTTP on 127.0.0.1, and `make loadtest`'s script loads it (the
+project trained on its sample in an
+environment of its own dependencies), and every kind's deploy/k8s/ manifests, as `make k8s`
+writes them, validate against the Kubernetes schema and agree with the Dockerfile (port,
+user, health check path). Projects are generated from templates/ as they are now."""
+
+from __future__ import annotations
+
+import ast
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from conftest import new_project
+from current_templates import current_bundle, templates_now  # noqa: F401 (fixtures)
+from project_envs import env_python
+
+from mlscaffold import catalog
+
+PACKAGE = "operated"
+KIND = "sentiment-classifier"  # a light kind: scikit-learn, seconds to train
+N = 5
+# a sample line of Prometheus' text format: name{labels} value
+SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def _test_overrides(root: Path) -> list[str]:
+    """The project's TEST_OVERRIDES (tests/conftest.py): its quick training settings."""
+    tree = ast.parse((root / "tests" / "conftest.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "TEST_OVERRIDES":
+            return list(ast.literal_eval(node.value))
+    raise AssertionError("no TEST_OVERRIDES in the project's tests/conftest.py")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _request(
+    port: int, method: str, path: str, body: bytes | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        headers = {"content-type": "application/json"} if body is not None else {}
+        connection.request(method, path, body=body, headers=headers)
+        answer = connection.getresponse()
+        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
+    finally:
+        connection.close()
+
+
+@contextmanager
+def _serving(python: Path, root: Path, log: Path) -> Iterator[int]:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [str(python), "-m", PACKAGE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=root,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, log.read_text()[-3000:]
+            try:
+                if _request(port, "GET", "/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.3)
+        yield port
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _samples(text: str) -> dict[tuple[str, frozenset], float]:
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = SAMPLE.match(line)
+        assert match, f"not Prometheus' text format: {line!r}"
+        name, labels, value = match.groups()
+        samples[(name, frozenset(LABEL.findall(labels or "")))] = float(value)
+    return samples
+
+
+def _value(samples: dict, name: str, **labels: str) -> float:
+    wanted = set(labels.items())
+    return sum(v for (n, have), v in samples.items() if n == name and wanted <= have)
+
+
+@pytest.fixture
+def trained(templates_now: Path, tmp_path: Path) -> tuple[Path, Path]:  # noqa: F811
+    """A sentiment-classifier project trained on its sample, and its environment's python."""
+    root = new_project(tmp_path / "project", KIND, package_name=PACKAGE)
+    python = env_python(root)
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}
+    done = subprocess.run(
+        [str(python), "-m", PACKAGE, "all", "--sample", *_test_overrides(root)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root, python
+
+
+def test_a_real_server_answers_metrics_and_a_load_test_over_http(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    root, python = trained
+    log = tmp_path / "server.log"
+    with _serving(python, root, log) as port:
+        status, _, spec = _request(port, "GET", "/openapi.json")
+        content = json.loads(spec)["paths"]["/predict"]["post"]["requestBody"]["content"]
+        good = json.dumps(content["application/json"]["examples"]["sample"]["value"]).encode()
+        for _ in range(N):
+            assert _request(port, "POST", "/predict", good)[0] == 200
+        assert _request(port, "POST", "/predict", b'{"nosuch": 1}')[0] == 422
+        loadtest = [f"--url=http://127.0.0.1:{port}", "--requests=7", "--concurrency=2"]
+        done = subprocess.run(
+            [str(python), "-m", f"{PACKAGE}.plumbing.loadtest", *loadtest],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root / "src")},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        status, headers, body = _request(port, "GET", "/metrics")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = (root / "reports" / "serving.md").read_text(encoding="utf-8")
+    for route in ("GET /health", "POST /predict"):
+        assert f"| {route} | 7 | 0 |" in report and f"| {route} | 7 | 0 |" in done.stdout
+    assert status == 200 and headers["content-type"].startswith("text/plain"), headers
+    samples = _samples(body.decode())
+    ok = {"method": "POST", "route": "/predict", "status": "200"}
+    sent = N + 7  # and the load test's
+    assert _value(samples, "http_requests_total", **ok) == sent
+    assert _value(samples, "http_request_duration_seconds_count", **ok) == sent
+    assert _value(samples, "http_request_duration_seconds_bucket", **ok, le="+Inf") == sent
+    bad = {**ok, "status": "422"}
+    assert _value(samples, "http_request_errors_total", **bad) == 1
+    texts = len(json.loads(good)["texts"])
+    assert _value(samples, "predicted_labels_total", route="/predict") == sent * texts
+    assert _value(samples, "predicted_score_count", route="/predict") == sent * texts
+    run_id = json.loads((root / "models" / "run.json").read_text())["run_id"]
+    assert _value(samples, "model_info", kind=KIND, run_id=run_id) == 1
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+# the oldest Kubernetes minor still in common managed offerings, and the newest the
+# validator knows
+K8S_VERSIONS = ("1.29.0", "latest")
+
+
+@pytest.mark.parametrize(
+    ("kind", "answers"),
+    [pytest.param(kind.name, {}, id=kind.name) for kind in catalog.available()]
+    + [pytest.param(KIND, {"package_name": "p" * 39 + "_"}, id="name ending in _")],
+)
+def test_k8s_manifests_validate_and_agree_with_the_image(
+    templates_now: Path,  # noqa: F811 (a fixture)
+    tmp_path: Path,
+    kind: str,
+    answers: dict[str, str],
+) -> None:
+    import kubernetes_validate
+    import yaml
+
+    root = new_project(tmp_path / "project", kind, **{"package_name": PACKAGE, **answers})
+    image = "registry.example.com/team/model:1.2.3"
+    done = subprocess.run(
+        ["make", "-s", "k8s", f"IMAGE={image}"], cwd=root, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    documents = [doc for doc in yaml.safe_load_all(done.stdout) if doc is not None]
+    found = {doc["kind"]: doc for doc in documents}
+    assert set(found) == {"Deployment", "Service", "HorizontalPodAutoscaler"}, list(found)
+    for version in K8S_VERSIONS:
+        wanted = kubernetes_validate.latest_version() if version == "latest" else version
+        for doc in documents:
+            kubernetes_validate.validate(doc, wanted, strict=True)
+
+    # what the Dockerfile says the image does: its port, user and health check
+    dockerfile = (root / "Dockerfile").read_text(encoding="utf-8")
+    check = dockerfile[dockerfile.index("\nHEALTHCHECK ") :]
+    health = re.search(r"http://127\.0\.0\.1:(\d+)(/[^'\"]*)", check)
+    assert health, "no HEALTHCHECK URL in the Dockerfile"
+    port, path = int(health.group(1)), health.group(2)
+    user = int(re.search(r"^USER (\d+)$", dockerfile, re.MULTILINE).group(1))
+    assert f"EXPOSE {port}" in dockerfile
+
+    deployment, service = found["Deployment"], found["Service"]
+    pod = deployment["spec"]["template"]
+    container = pod["spec"]["containers"][0]
+    assert container["image"] == image
+    assert container["imagePullPolicy"] == "IfNotPresent"  # an image `kind load`ed is used
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        get = container[probe]["httpGet"]
+        assert get["path"] == path, (probe, get)
+        assert ports.get(get["port"], get["port"]) == port, (probe, get)
+    security = {**pod["spec"]["securityContext"], **container["securityContext"]}
+    assert security["runAsNonRoot"] is True and security["runAsUser"] == user
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
+    tmp = [m for m in container["volumeMounts"] if m["mountPath"] == "/tmp"]
+    assert tmp and "emptyDir" in volumes[tmp[0]["name"]], "no scratch /tmp"
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+    assert "memory" in container["resources"]["limits"]
+    annotations = pod["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/path"] == "/metrics"
+    assert int(annotations["prometheus.io/port"]) == port
+    labels = pod["metadata"]["labels"]
+    assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert service["spec"]["selector"].items() <= labels.items()
+    assert ports.get(service["spec"]["ports"][0]["targetPort"]) == port
+    target = found["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", deployment["metadata"]["name"])
+
+    written = tmp_path / "manifests"
+    done = subprocess.run(
+        ["make", "-s", "k8s", f"IMAGE={image}", f"K8S_OUT={written}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in written.iterdir()) == sorted(
+        p.name for p in (root / "deploy" / "k8s").iterdir()
+    )
+    assert image in (written / "deployment.yaml").read_text(encoding="utf-8")
+    refused = subprocess.run(
+        ["make", "-s", "k8s", "IMAGE=not an image"], cwd=root, capture_output=True, text=True
+    )
+    assert refused.returncode != 0 and "IMAGE" in refused.stderr
