@@ -1,3 +1,3 @@
 """mlscaffold: generate ML portfolio projects from versioned Copier templates."""
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
