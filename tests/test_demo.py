@@ -15,11 +15,9 @@ app.py and answers a gradio_client call.
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +30,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import kind_params, new_project
 from project_envs import env_python
+from served import free_port, test_overrides
 
 pytestmark = pytest.mark.slow
 
@@ -112,21 +111,6 @@ def _browser_or_skip() -> tuple[str, str]:
     return browser, driver
 
 
-def _test_overrides(root: Path) -> list[str]:
-    """The project's TEST_OVERRIDES (tests/conftest.py): its quick training settings."""
-    tree = ast.parse((root / "tests" / "conftest.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "TEST_OVERRIDES":
-            return list(ast.literal_eval(node.value))
-    raise AssertionError("no TEST_OVERRIDES in the project's tests/conftest.py")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _run(args: list[str], cwd: Path, timeout: int = 600) -> str:
     env = {**os.environ, "PYTHONPATH": str(cwd / "src"), "GRADIO_ANALYTICS_ENABLED": "False"}
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
@@ -201,14 +185,14 @@ def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None
     root = new_project(tmp_path / "project", kind, package_name=PACKAGE)
     python = str(env_python(root))
     trained = time.monotonic()
-    overrides = _test_overrides(root)
+    overrides = test_overrides(root)
     _run([python, "-m", PACKAGE, "all", "--sample", *overrides], root)
     expected, route, example = json.loads(_run([python, "-c", EXPECTED], root))
     assert expected
     trained = time.monotonic() - trained
 
     started = time.monotonic()
-    port = _free_port()
+    port = free_port()
     demo = [python, "-m", PACKAGE, "demo", "--port", str(port), *overrides]
     demo_log = tmp_path / f"server-{port}.log"  # where _serving writes the app's output
     env = {"PYTHONPATH": str(root / "src"), "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -258,7 +242,7 @@ def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None
     assert "\nsdk: gradio\n" in header and "\napp_file: app.py\n" in header, header
     copy = tmp_path / "elsewhere" / "space"
     shutil.copytree(root / "space", copy)
-    port = _free_port()
+    port = free_port()
     # where Spaces says (GRADIO_SERVER_NAME; 0.0.0.0 there): another loopback address here
     env = {"GRADIO_SERVER_NAME": "127.0.0.2", "GRADIO_SERVER_PORT": str(port)}
     env["PYTHONPATH"] = ""  # nothing from the project: only the folder itself

@@ -7,22 +7,17 @@ user, health check path). Projects are generated from templates/ as they are now
 
 from __future__ import annotations
 
-import ast
-import http.client
 import json
 import os
 import re
-import socket
 import subprocess
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from conftest import new_project
 from current_templates import current_bundle, templates_now  # noqa: F401 (fixtures)
 from project_envs import env_python
+from served import request, serving, test_overrides
 
 from mlscaffold import catalog
 
@@ -32,67 +27,6 @@ N = 5
 # a sample line of Prometheus' text format: name{labels} value
 SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$")
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def _test_overrides(root: Path) -> list[str]:
-    """The project's TEST_OVERRIDES (tests/conftest.py): its quick training settings."""
-    tree = ast.parse((root / "tests" / "conftest.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "TEST_OVERRIDES":
-            return list(ast.literal_eval(node.value))
-    raise AssertionError("no TEST_OVERRIDES in the project's tests/conftest.py")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _request(
-    port: int, method: str, path: str, body: bytes | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        headers = {"content-type": "application/json"} if body is not None else {}
-        connection.request(method, path, body=body, headers=headers)
-        answer = connection.getresponse()
-        return answer.status, {k.lower(): v for k, v in answer.getheaders()}, answer.read()
-    finally:
-        connection.close()
-
-
-@contextmanager
-def _serving(python: Path, root: Path, log: Path) -> Iterator[int]:
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(root / "src")}
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [str(python), "-m", PACKAGE, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, log.read_text()[-3000:]
-            try:
-                if _request(port, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.3)
-        yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def _samples(text: str) -> dict[tuple[str, frozenset], float]:
@@ -119,7 +53,7 @@ def trained(templates_now: Path, tmp_path: Path) -> tuple[Path, Path]:  # noqa: 
     python = env_python(root)
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
     done = subprocess.run(
-        [str(python), "-m", PACKAGE, "all", "--sample", *_test_overrides(root)],
+        [str(python), "-m", PACKAGE, "all", "--sample", *test_overrides(root)],
         cwd=root,
         env=env,
         capture_output=True,
@@ -135,13 +69,13 @@ def test_a_real_server_answers_metrics_and_a_load_test_over_http(
 ) -> None:
     root, python = trained
     log = tmp_path / "server.log"
-    with _serving(python, root, log) as port:
-        status, _, spec = _request(port, "GET", "/openapi.json")
+    with serving(python, root, PACKAGE, log) as port:
+        status, _, spec = request(port, "GET", "/openapi.json")
         content = json.loads(spec)["paths"]["/predict"]["post"]["requestBody"]["content"]
         good = json.dumps(content["application/json"]["examples"]["sample"]["value"]).encode()
         for _ in range(N):
-            assert _request(port, "POST", "/predict", good)[0] == 200
-        assert _request(port, "POST", "/predict", b'{"nosuch": 1}')[0] == 422
+            assert request(port, "POST", "/predict", good)[0] == 200
+        assert request(port, "POST", "/predict", b'{"nosuch": 1}')[0] == 422
         loadtest = [f"--url=http://127.0.0.1:{port}", "--requests=7", "--concurrency=2"]
         done = subprocess.run(
             [str(python), "-m", f"{PACKAGE}.plumbing.loadtest", *loadtest],
@@ -151,7 +85,7 @@ def test_a_real_server_answers_metrics_and_a_load_test_over_http(
             text=True,
             timeout=300,
         )
-        status, headers, body = _request(port, "GET", "/metrics")
+        status, headers, body = request(port, "GET", "/metrics")
     assert done.returncode == 0, done.stdout + done.stderr
     report = (root / "reports" / "serving.md").read_text(encoding="utf-8")
     for route in ("GET /health", "POST /predict"):

@@ -6,15 +6,10 @@ in an environment of its own dependencies, and served by `python -m <package> se
 
 from __future__ import annotations
 
-import ast
-import http.client
 import json
 import os
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +19,7 @@ from current_templates import current_bundle, templates_now  # noqa: F401 (fixtu
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from project_envs import env_python
+from served import request, serving, test_overrides
 
 from mlscaffold import catalog
 
@@ -103,65 +99,6 @@ def _put(value: Any, path: tuple) -> Any:
     return {**value, head: _put(value.get(head), tuple(rest))}
 
 
-def _test_overrides(root: Path) -> list[str]:
-    """The project's TEST_OVERRIDES (tests/conftest.py): its quick training settings."""
-    tree = ast.parse((root / "tests" / "conftest.py").read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "TEST_OVERRIDES":
-            return list(ast.literal_eval(node.value))
-    raise AssertionError("no TEST_OVERRIDES in the project's tests/conftest.py")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        headers = {"content-type": "application/json"} if body is not None else {}
-        connection.request(method, path, body=body, headers=headers)
-        answer = connection.getresponse()
-        return answer.status, answer.read()
-    finally:
-        connection.close()
-
-
-@contextmanager
-def _serving(python: Path, root: Path, log: Path) -> Iterator[int]:
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(root / "src")}
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [str(python), "-m", PACKAGE, "serve", "--port", str(port)],
-            cwd=root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None, log.read_text()[-3000:]
-            try:
-                if _request(port, "GET", "/health")[0] == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.3)
-        yield port
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
 @pytest.mark.parametrize("kind", _kinds())
 def test_no_json_a_request_may_not_hold_is_a_500(
     templates_now: Path,  # noqa: F811 (a fixture)
@@ -172,7 +109,7 @@ def test_no_json_a_request_may_not_hold_is_a_500(
     python = env_python(root)
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
     done = subprocess.run(
-        [str(python), "-m", PACKAGE, "all", "--sample", *_test_overrides(root)],
+        [str(python), "-m", PACKAGE, "all", "--sample", *test_overrides(root)],
         cwd=root,
         env=env,
         capture_output=True,
@@ -181,15 +118,15 @@ def test_no_json_a_request_may_not_hold_is_a_500(
     )
     assert done.returncode == 0, done.stderr[-3000:]
     log = tmp_path / "server.log"
-    with _serving(python, root, log) as port:
-        status, spec = _request(port, "GET", "/openapi.json")
+    with serving(python, root, PACKAGE, log) as port:
+        status, _, spec = request(port, "GET", "/openapi.json")
         assert status == 200
         places = []
         for path, operations in json.loads(spec)["paths"].items():
             content = operations.get("post", {}).get("requestBody", {}).get("content", {})
             if "application/json" in content:
                 good = content["application/json"]["examples"]["sample"]["value"]
-                status, _ = _request(port, "POST", path, json.dumps(good).encode())
+                status, _, _ = request(port, "POST", path, json.dumps(good).encode())
                 assert status == 200, path
                 places += [(path, good, place) for place in dict.fromkeys(_places(good))]
         if not places:
@@ -206,7 +143,7 @@ def test_no_json_a_request_may_not_hold_is_a_500(
             route, good, place = where
             text, nested = edge
             body = json.dumps(_put(good, place)).replace(json.dumps(HOLE), text)
-            status, answer = _request(port, "POST", route, body.encode())
+            status, _, answer = request(port, "POST", route, body.encode())
             assert status == 422, (route, place, text[:80], answer[:300])
             detail = json.loads(answer)["detail"]
             loc = detail[0]["loc"]
