@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import TEMPLATES, release, run_cli
+from conftest import run_cli
+from current_templates import current_bundle  # noqa: F401 (a fixture)
 
 from mlscaffold import catalog, source, uvlock
 from mlscaffold.generate import NewRequest, generate
@@ -27,17 +28,11 @@ MAKE = shutil.which("make", path=BARE_PATH) or "make"
 tomllib = pytest.importorskip("tomllib")
 
 
-@pytest.fixture(scope="session")
-def current_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    bundle = tmp_path_factory.mktemp("bundle") / "templates.bundle"
-    shutil.copyfile(source.shipped_bundle(), bundle)
-    release.release(release.package_version(), replace=True, bundle=bundle, templates=TEMPLATES)
-    return bundle
-
-
 @pytest.fixture(autouse=True)
 def templates_now(
-    isolated_home: Path, current_bundle: Path, monkeypatch: pytest.MonkeyPatch
+    isolated_home: Path,
+    current_bundle: Path,  # noqa: F811 (the fixture)
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Path]:
     monkeypatch.setenv(source.SHIPPED_ENV, str(current_bundle))
     monkeypatch.delenv("MLSCAFFOLD_NO_LOCK")  # these tests are about locking
