@@ -74,7 +74,7 @@ def _move_into_place(built: Path, dest: Path) -> None:
 
 
 def own_version() -> str:
-    own = source.newest(source.shipped_bundle())
+    own = source.own_version()
     if own is None:
         raise MlscaffoldError("this mlscaffold's template bundle holds no version: reinstall it")
     return str(own)
