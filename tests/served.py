@@ -79,3 +79,23 @@ def serving(python: Path, root: Path, package: str, log: Path) -> Iterator[int]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def trained_project(dest: Path, kind: str, package: str) -> tuple[Path, Path]:
+    """A project of `kind` generated at `dest` and trained on its sample with its quick test
+    settings, and its environment's python."""
+    from conftest import new_project
+    from project_envs import env_python
+
+    root = new_project(dest, kind, package_name=package)
+    python = env_python(root)
+    done = subprocess.run(
+        [str(python), "-m", package, "all", "--sample", *test_overrides(root)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root / "src")},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root, python

@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import new_project
 from current_templates import current_bundle, templates_now  # noqa: F401 (fixtures)
-from project_envs import env_python
-from served import request, serving, test_overrides
+from served import request, serving, trained_project
 
 from mlscaffold import catalog
 
@@ -49,19 +48,7 @@ def _value(samples: dict, name: str, **labels: str) -> float:
 @pytest.fixture
 def trained(templates_now: Path, tmp_path: Path) -> tuple[Path, Path]:  # noqa: F811
     """A sentiment-classifier project trained on its sample, and its environment's python."""
-    root = new_project(tmp_path / "project", KIND, package_name=PACKAGE)
-    python = env_python(root)
-    env = {**os.environ, "PYTHONPATH": str(root / "src")}
-    done = subprocess.run(
-        [str(python), "-m", PACKAGE, "all", "--sample", *test_overrides(root)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return root, python
+    return trained_project(tmp_path / "project", KIND, PACKAGE)
 
 
 def test_a_real_server_answers_metrics_and_a_load_test_over_http(

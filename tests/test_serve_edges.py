@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TEMPLATES, new_project
+from conftest import TEMPLATES
 from current_templates import current_bundle, templates_now  # noqa: F401 (fixtures)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from project_envs import env_python
-from served import request, serving, test_overrides
+from served import request, serving, trained_project
 
 from mlscaffold import catalog
 
@@ -105,18 +103,7 @@ def test_no_json_a_request_may_not_hold_is_a_500(
     tmp_path: Path,
     kind: str,
 ) -> None:
-    root = new_project(tmp_path / "project", kind, package_name=PACKAGE)
-    python = env_python(root)
-    env = {**os.environ, "PYTHONPATH": str(root / "src")}
-    done = subprocess.run(
-        [str(python), "-m", PACKAGE, "all", "--sample", *test_overrides(root)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    root, python = trained_project(tmp_path / "project", kind, PACKAGE)
     log = tmp_path / "server.log"
     with serving(python, root, PACKAGE, log) as port:
         status, _, spec = request(port, "GET", "/openapi.json")
