@@ -323,7 +323,7 @@ def test_grade_is_fair_deterministic_and_survives_tampering_and_hangs(
     grades = _grades(assignment)
     assert set(grades) == {"s000", "s001", "s002", "s003", "s004"}
     honest = grades["s000"]
-    assert honest["total"] == "100", honest
+    assert honest["total"] == "100", (assignment / "feedback" / "s000.md").read_text()
     # config.py and the tests are not the student's: the assignment's own were graded
     assert grades["s001"]["Config tests"] == "10", grades["s001"]
     assert grades["s001"]["Accuracy"] == "0" and grades["s001"]["Pipeline runs"] == "0"
