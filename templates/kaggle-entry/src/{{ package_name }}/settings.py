@@ -19,6 +19,7 @@ class CompetitionSettings(StrictModel):
     id: str = Field(min_length=1)
     task: Task
     metric: Metric
+    class_names: dict[str, str]  # label -> what the demo calls it ({"1": "survived"})
 
     @model_validator(mode="after")
     def _metric_fits_task(self) -> CompetitionSettings:
