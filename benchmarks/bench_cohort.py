@@ -122,6 +122,11 @@ def main() -> None:
             f"{sorted(set(totals))})"
         )
 
+        page = (hw / "summary.md").read_text(encoding="utf-8")
+        start = page.find("## Where the time went")
+        if start >= 0:  # step by step: the student's code, and the grader's own work
+            print(page[start : page.find("\n\n", page.find("| all steps", start))])
+
         seconds = cli(
             "cohort", "update", str(repos), "--to", new, "--jobs", str(args.jobs), env=env
         )

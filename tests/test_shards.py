@@ -166,6 +166,11 @@ def _rows(assignment: Path) -> list[grading.StudentGrade]:
             grade.problem, grade.items, grade.ungraded = "no repository", [], True
         grade.not_graded = ["tests/test_x.py"] if n == 2 else []
         grade.seconds = float(n)
+        if n in (0, 1):
+            grade.steps = [
+                {"step": "ruff check .", "inside": 1.0, "host": 0.5},
+                {"step": "python -m hw1 all", "inside": 2.0 * (n + 1), "host": 0.2},
+            ]
         grades.append(grade)
     return grades
 
@@ -224,6 +229,10 @@ def test_merge_writes_what_one_machine_writes(assignment: Path, tmp_path: Path) 
     assert "6 students" in page and "- s005: no repository" in page
     assert "timed out after 9 s" in page and "| s004 |" in page  # the slowest first
     assert page.index("| s004 |") < page.index("| s003 |")
+    # step by step, the mean of the two repositories that have a profile
+    assert "## Where the time went (mean of 2 repositories)" in page
+    assert "| python -m hw1 all | 3.0 | 0.2 |" in page and "| ruff check . | 1.0 | 0.5 |" in page
+    assert "| all steps | 4.0 | 0.7 |" in page
     assert (assignment / "summary.png").is_file() == _has_matplotlib()
     manifest = (parts[0] / "manifest.json").read_text()
     seed = (assignment / ".mlscaffold" / "seed").read_text().strip()

@@ -19,6 +19,7 @@ import math
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,9 @@ class StudentGrade:
     commit: str | None = None  # the sha graded: the same sha and assignment are not re-run
     seconds: float = 0.0  # the grading's wall time (the summary's slowest repositories)
     reused: bool = False  # kept from the last grading: nothing ran
+    # per step: what ran, seconds inside the sandbox (the student's code and its start-up),
+    # seconds of the grader's own work around it (fresh tree, outputs carried)
+    steps: list[dict[str, Any]] = field(default_factory=list)
 
 
 def reference_project(assignment: Path, preset: presets.Preset) -> Path:
@@ -232,6 +236,13 @@ def carry_outputs(project: Path, outputs: Path) -> None:
             continue
 
 
+def step_label(argv: list[str]) -> str:
+    """A step's command in a few words for the profile (`ruff check`, `-m hw1 all`,
+    `driver.py`): the program's name and its first arguments, no paths."""
+    words = [Path(argv[0]).name, *[a for a in argv[1:] if not a.startswith("-P")][:3]]
+    return " ".join(Path(w).name if "/" in w else w for w in words)
+
+
 class _Run:
     """One student's steps. Every step gets a fresh copy of the graded tree (plus what the
     pipeline made, carried as plain files): nothing a step writes (a conftest.py, a
@@ -248,6 +259,7 @@ class _Run:
         self.deadline = self.a.timeout
         self.spent = 0.0
         self.steps = 0
+        self.profile: list[dict[str, Any]] = []
 
     def fresh_tree(self, split: bool) -> Path:
         """A new writable tree for the next step; the previous one is removed. `split`: its
@@ -302,6 +314,7 @@ class _Run:
     ) -> tuple[sandbox.Result, Path]:
         """Run one step in a fresh tree (`prepare(tree)` adds what the grader puts there);
         returns its result and its own output folder. `keep`: carry what it made."""
+        started = time.monotonic()
         project = self.fresh_tree(split)
         if prepare is not None:
             prepare(project)
@@ -324,12 +337,17 @@ class _Run:
         if left <= 0:
             raise TimedOut
         limits = sandbox.Limits(left, memory=self.a.memory)
-        result = self.a.box.run(argv_of(paths), layout, self.env(paths), limits)
+        argv = argv_of(paths)
+        result = self.a.box.run(argv, layout, self.env(paths), limits)
         self.spent += result.seconds
         if result.timed_out:
             raise TimedOut
         if keep:
             carry_outputs(project, self.outputs)
+        host = time.monotonic() - started - result.seconds
+        self.profile.append(
+            {"step": step_label(argv), "inside": round(result.seconds, 2), "host": round(host, 2)}
+        )
         return result, out
 
     # ---- the checks -------------------------------------------------------------------
@@ -615,6 +633,7 @@ def grade_one(job: GradeJob) -> StudentGrade:
             result.problem, result.ungraded = str(exc), True
         except Exception:  # never a student's text, nor an exception's name
             result.problem, result.ungraded = INTERNAL, True
+        result.steps = run.profile
     if result.problem:
         result.items, result.total = [], 0
     return result

@@ -72,6 +72,7 @@ def markdown(title: str, rubric: list[dict[str, Any]], grades: list[StudentGrade
     for g in ran:
         result = safe(g.problem) if g.problem else f"{g.total:g} / {g.max:g}"
         lines.append(f"| {safe(g.student.student_id)} | {g.seconds:.1f} | {result} |")
+    lines += time_spent([g for g in grades if not g.reused and g.steps])
     lines += ["", "## Could not be graded", ""]
     lines += [f"- {safe(g.student.student_id)}: {safe(g.problem or '?')}" for g in ungraded]
     lines += [] if ungraded else ["none"]
@@ -79,6 +80,35 @@ def markdown(title: str, rubric: list[dict[str, Any]], grades: list[StudentGrade
         lines += ["", "## A zero with a reason", ""]
         lines += [f"- {safe(g.student.student_id)}: {safe(g.problem or '')}" for g in zeros]
     return "\n".join(lines) + "\n"
+
+
+def time_spent(ran: list[StudentGrade]) -> list[str]:
+    """Where a repository's grading time went, step by step, as a mean over those graded in
+    this run: inside the sandbox (the student's code and its interpreter's start-up) and
+    the grader's own work around it (a fresh copy of the tree, outputs carried)."""
+    if not ran:
+        return []
+    totals: dict[str, list[float]] = {}
+    for grade in ran:
+        seen: dict[str, list[float]] = {}
+        for step in grade.steps:
+            inside, host = seen.setdefault(str(step["step"]), [0.0, 0.0])
+            seen[str(step["step"])] = [inside + float(step["inside"]), host + float(step["host"])]
+        for name, (inside, host) in seen.items():
+            total = totals.setdefault(name, [0.0, 0.0])
+            total[0] += inside
+            total[1] += host
+    of = "1 repository" if len(ran) == 1 else f"{len(ran)} repositories"
+    lines = ["", f"## Where the time went (mean of {of})", ""]
+    lines += ["| step | in the sandbox, s | the grader's own, s |", "|---|---:|---:|"]
+    for name, (inside, host) in totals.items():
+        lines.append(
+            f"| {grader.markdown_text(name)} | {inside / len(ran):.1f} | {host / len(ran):.1f} |"
+        )
+    inside = sum(t[0] for t in totals.values()) / len(ran)
+    host = sum(t[1] for t in totals.values()) / len(ran)
+    lines.append(f"| all steps | {inside:.1f} | {host:.1f} |")
+    return lines
 
 
 def histogram(path: Path, grades: list[StudentGrade], title: str) -> Path | None:
