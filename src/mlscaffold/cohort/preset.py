@@ -29,8 +29,9 @@ DEFAULT_RUBRIC = """\
 # NUMBER-or-KEY). `cohort grade` computes the metrics itself, on a quarter of the labelled
 # data held out from training (grading/data/, else fresh rows made with the assignment's
 # secret seed, else the bundled sample): `model.NAME` and `baseline.NAME` with the names
-# reports/metrics.json uses. A hold-out is a sample: leave a threshold some margin. An optional `message` is shown
-# to the student when a hidden item fails (hidden tests themselves are never quoted).
+# reports/metrics.json uses. A hold-out is a sample: leave a threshold some margin. An
+# optional `message` is shown to the student when a hidden item fails (hidden tests
+# themselves are never quoted).
 # Hidden tests (grading/tests/): each probe_NAME/check_NAME pair is one test, verified
 # outside the sandbox; pytest-style test_* functions run inside it, where student code can
 # forge them (mark such an item `inside: true`). Feedback says pass or fail per item;
