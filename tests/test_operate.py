@@ -182,3 +182,33 @@ def test_k8s_manifests_validate_and_agree_with_the_image(
         ["make", "-s", "k8s", "IMAGE=not an image"], cwd=root, capture_output=True, text=True
     )
     assert refused.returncode != 0 and "IMAGE" in refused.stderr
+
+
+def test_a_server_without_metrics_answers_predict_and_no_metrics(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """serve.py leaves /metrics and its middleware out when plumbing/metrics.py cannot be
+    imported (a serve extra from before prometheus-client was in it): the build that
+    benchmarks/bench_metrics_overhead.py measures /predict without metrics against, started
+    the same way (the module blocked in sys.modules)."""
+    root, python = trained
+    blocked = tmp_path / "python-without-metrics"
+    blocked.write_text(
+        f"#!{python}\n"
+        "import runpy, sys\n"
+        f"sys.modules[{PACKAGE + '.plumbing.metrics'!r}] = None\n"
+        "sys.argv = sys.argv[2:]  # called as: this -m PACKAGE serve ...\n"
+        "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n",
+        encoding="utf-8",
+    )
+    blocked.chmod(0o755)
+    log = tmp_path / "server.log"
+    with serving(blocked, root, PACKAGE, log) as port:
+        spec = request(port, "GET", "/openapi.json")[2]
+        content = json.loads(spec)["paths"]["/predict"]["post"]["requestBody"]["content"]
+        good = json.dumps(content["application/json"]["examples"]["sample"]["value"]).encode()
+        assert request(port, "POST", "/predict", good)[0] == 200
+        assert request(port, "GET", "/metrics")[0] == 404
+        assert "/metrics" not in json.loads(spec)["paths"]
+    assert "no /metrics" in log.read_text(), log.read_text()[-3000:]
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
