@@ -324,6 +324,12 @@ def test_grade_is_fair_deterministic_and_survives_tampering_and_hangs(
     assert set(grades) == {"s000", "s001", "s002", "s003", "s004"}
     honest = grades["s000"]
     assert honest["total"] == "100", (assignment / "feedback" / "s000.md").read_text()
+    # s004 is untouched too: its files are s000's byte for byte, graded once
+    assert "1 of 5 held files byte for byte the same" in done.stderr, done.stderr[-3000:]
+    own = ("student_id", "github_user")
+    assert {k: v for k, v in grades["s004"].items() if k not in own} == {
+        k: v for k, v in honest.items() if k not in own
+    }
     # config.py and the tests are not the student's: the assignment's own were graded
     assert grades["s001"]["Config tests"] == "10", grades["s001"]
     assert grades["s001"]["Accuracy"] == "0" and grades["s001"]["Pipeline runs"] == "0"

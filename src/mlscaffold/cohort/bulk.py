@@ -323,7 +323,13 @@ def _grade(
         jobs=jobs,
         label=lambda job: job.repo.name,
         describe=lambda g: (
-            ("reused: " if g.reused else "") + (g.problem or f"{g.total:g} / {g.max:g}")
+            ("reused: " if g.reused else "")
+            + (g.problem or f"{g.total:g} / {g.max:g}")
+            + (
+                " (the same files as one graded before it: not run again)"
+                if g.same_as_graded
+                else ""
+            )
         ),
         progress=progress,
         stop=shared.box.stop_all,
@@ -341,6 +347,12 @@ def _grade(
         progress(
             f"{reused} of {len(grades)} reused: the same commit and assignment as at the last "
             "grading (--force re-grades them)"
+        )
+    same = sum(g.same_as_graded for g in grades)
+    if same:
+        progress(
+            f"{same} of {len(grades)} held files byte for byte the same as a repository graded "
+            "before them in this run (an untouched project, most often): their grade is that one's"
         )
     timed_out = sum(g.timed_out for g in grades)
     if timed_out and jobs > 1:  # a busy machine slows honest code too: say so

@@ -15,10 +15,12 @@ outcomes from reports read after the sandbox ended and cross-checked with canary
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import os
 import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +88,54 @@ def check_python(python: str, reference: Path, package: str) -> sandbox.Interpre
     return found
 
 
+class TreeMemo:
+    """Rubric items by the digest of the tree they were graded from, for one grading run
+    (one evaluation split, one rubric): what a step does depends on nothing else. One lock
+    per digest: a second identical tree waits for the first's items instead of running."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, list[dict[str, Any]]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def lock(self, digest: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(digest, threading.Lock())
+
+    def get(self, digest: str) -> list[dict[str, Any]] | None:
+        found = self._items.get(digest)
+        return None if found is None else [dict(item) for item in found]
+
+    def put(self, digest: str, items: list[dict[str, Any]]) -> None:
+        self._items[digest] = [dict(item) for item in items]
+
+
+def tree_digest(root: Path) -> str:
+    """SHA-256 of a tree: every path, its kind (file, executable file, link, folder), a
+    file's bytes and a link's target, in a fixed order. The graded tree is bounded already
+    (overlay's caps), so this walk is too."""
+    digest = hashlib.sha256()
+    for folder, names, files in os.walk(root):
+        names.sort()
+        here = Path(folder)
+        for name in sorted(files + [n for n in names if (here / n).is_symlink()]):
+            path = here / name
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                digest.update(f"L {relative}\0{os.readlink(path)}\0".encode())
+            elif path.is_file():
+                mode = "X" if os.access(path, os.X_OK) else "F"
+                digest.update(f"{mode} {relative}\0{path.stat().st_size}\0".encode())
+                digest.update(path.read_bytes())
+            else:  # a FIFO or socket: named, never read
+                digest.update(f"O {relative}\0".encode())
+        for name in names:
+            if not (here / name).is_symlink():
+                digest.update(f"D {(here / name).relative_to(root).as_posix()}\0".encode())
+        names[:] = [n for n in names if not (here / n).is_symlink()]
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Assignment:
     """What every student of one grading run shares (built once, read by every job)."""
@@ -104,6 +154,9 @@ class Assignment:
     seed: int = 0  # the assignment's own, unknown to students: which rows are held out
     visible_names: frozenset[str] = frozenset()  # the reference's test functions
     hidden: probes.HiddenSuite = field(default_factory=probes.HiddenSuite)
+    # graded trees of this run, by content: a student whose graded tree is byte for byte
+    # one already graded (an untouched project, most often) gets its items without a run
+    same_tree: TreeMemo = field(default_factory=lambda: TreeMemo(), compare=False)
 
     @property
     def package(self) -> str:
@@ -167,6 +220,7 @@ class StudentGrade:
     commit: str | None = None  # the sha graded: the same sha and assignment are not re-run
     seconds: float = 0.0  # the grading's wall time (the summary's slowest repositories)
     reused: bool = False  # kept from the last grading: nothing ran
+    same_as_graded: bool = False  # its tree was byte for byte one graded in this run
     # per step: what ran, seconds inside the sandbox (the student's code and its start-up),
     # seconds of the grader's own work around it (fresh tree, outputs carried)
     steps: list[dict[str, Any]] = field(default_factory=list)
@@ -511,6 +565,20 @@ def _grade(run: _Run, job: GradeJob, result: StudentGrade) -> None:
     a = job.assignment
     taken = overlay.build(a.reference, job.repo, run.pristine, a.patterns, rev=job.rev)
     result.not_graded = taken.refused
+    digest = tree_digest(run.pristine)
+    with a.same_tree.lock(digest):
+        items = a.same_tree.get(digest)
+        if items is None:
+            _grade_tree(run, job, result, taken)
+            a.same_tree.put(digest, result.items)  # only a grade that ran to its end
+        else:
+            result.items, result.same_as_graded = items, True
+            result.data = a.data_source[1]
+            result.total = sum(item["points"] for item in items)
+
+
+def _grade_tree(run: _Run, job: GradeJob, result: StudentGrade, taken: overlay.Overlay) -> None:
+    a = job.assignment
     adapter = scoring.for_kind(a.preset.kind)
     source, result.data = a.data_source
     run.training.mkdir()
