@@ -4,8 +4,9 @@ grades.csv and feedback byte for byte, the wall times, and a projection for a la
     python benchmarks/bench_shards.py [--students 40] [--shards 4] [--kind kaggle-entry]
                                       [--fast] [--python PATH]
 
-Makes an assignment, generates `--students` repositories and mixes them: a third untouched,
-a third with an honest edit (a comment in the pipeline), a third whose training is broken.
+Makes an assignment, generates `--students` repositories and mixes them: a third untouched
+(graded once: their files are the same), a third with an honest edit (a comment of their
+own in features.py), a third whose training is broken (each in its own words).
 Grades them with `--jobs 2` in one process, then as `--shards` shards started together
 (`--jobs 1` each), merges the partials and compares every output file. `--fast` grades
 with a rubric without the project's own test suite (lint, pipeline, beats the baseline,
@@ -72,14 +73,14 @@ def mix(repos: Path, package: str) -> dict[str, int]:
     """A third untouched, a third with an honest edit, a third with training broken."""
     kinds = {"untouched": 0, "honest edit": 0, "broken": 0}
     for n, repo in enumerate(sorted(repos.iterdir())):
-        pipeline = next(repo.glob(f"src/{package}/**/pipeline.py"))
+        features = repo / "src" / package / "features.py"  # the student's own module
         steps = repo / "src" / package / "steps.py"
         if n % 3 == 1:
-            pipeline.write_text(pipeline.read_text() + "\n# my notes on the pipeline\n")
+            features.write_text(f"# {repo.name}'s notes\n" + features.read_text())  # distinct
             kinds["honest edit"] += 1
         elif n % 3 == 2:  # the first line of steps.train raises (the kaggle-entry kind's)
             train = "    from .train import train as train_model\n"
-            broken = steps.read_text().replace(train, "    raise RuntimeError('not done')\n", 1)
+            broken = steps.read_text().replace(train, f"    raise RuntimeError('{n}')\n", 1)
             steps.write_text(broken)
             kinds["broken"] += 1
         else:

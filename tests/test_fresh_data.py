@@ -15,7 +15,7 @@ import jinja2
 import pytest
 
 from mlscaffold.cohort import fresh, scoring
-from mlscaffold.cohort.generators import kaggle, recommender, sentiment
+from mlscaffold.cohort.generators import forecaster, kaggle, recommender, sentiment
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -40,6 +40,7 @@ VARIANTS: list[tuple[str, dict[str, Any]]] = [
         },
     ),
     ("recommender", {}),
+    ("forecaster", {}),
 ]
 IDS = [
     "sentiment-imdb",
@@ -51,6 +52,7 @@ IDS = [
     "kaggle-multiclass",
     "kaggle-regression",
     "recommender",
+    "forecaster",
 ]
 
 
@@ -90,15 +92,23 @@ def _label_column(kind: str, answers: dict[str, Any]) -> tuple[str, str]:
         return "reviews.csv", "label"
     if kind == "kaggle-entry":
         return "train.csv", answers["target_column"]
+    if kind == "forecaster":
+        return "series.csv", "y"
     return "ratings.csv", "rating"
 
 
 def _row_keys(kind: str, answers: dict[str, Any], files: dict[str, str]) -> set[tuple[str, ...]]:
     """What a lookup table of the data could be keyed by: a review's text, a Kaggle row's
-    features (id and target left out), a whole rating."""
+    features (id and target left out), a whole rating, a whole series' values."""
     keys: set[tuple[str, ...]] = set()
     for name, text in files.items():
         header, rows = _table(text)
+        if kind == "forecaster":
+            series: dict[str, list[str]] = {}
+            for row in rows:
+                series.setdefault(row[0], []).append(row[2])
+            keys |= {tuple(values) for values in series.values()}
+            continue
         if kind == "sentiment-classifier":
             keep = [header.index("text")]
         elif kind == "kaggle-entry" and "submission" not in name:
@@ -131,6 +141,9 @@ def test_fresh_data_has_the_samples_layout_and_none_of_its_rows(
         assert header == bundled_header, name
         if kind == "kaggle-entry":  # more rows: a larger hold-out, a steadier score
             assert len(rows) == fresh.KAGGLE_SCALE * len(bundled_rows), name
+        elif kind == "forecaster":  # a horizon longer: the sandbox keeps the sample's length
+            months = forecaster.MONTHS
+            assert len(rows) == len(bundled_rows) // months * (months + 24), name
         elif name != "ratings.csv":  # the interactions per user are drawn: about as many
             assert len(rows) == len(bundled_rows), name
         else:
@@ -144,6 +157,8 @@ def test_fresh_data_has_the_samples_layout_and_none_of_its_rows(
     generic_regression = answers.get("competition") not in (None, "titanic")
     if kind == "kaggle-entry" and generic_regression and answers["task"] == "regression":
         assert all(float(value) > 0 for value in labels)  # prices, as the bundled ones
+    elif kind == "forecaster":  # sales: numbers, never negative, zeros in slow movers
+        assert all(float(value) >= 0 for value in labels) and "0.0" in labels
     else:
         assert set(labels) == expected
     if kind == "kaggle-entry":  # the submission lists test.csv's ids

@@ -22,7 +22,13 @@ from mlscaffold.generate import NewRequest, generate
 
 pytestmark = pytest.mark.usefixtures("templates_now")
 
-KINDS = ("sentiment-classifier", "image-classifier", "recommender", "kaggle-entry")
+KINDS = (
+    "sentiment-classifier",
+    "image-classifier",
+    "recommender",
+    "kaggle-entry",
+    "forecaster",
+)
 
 
 def _new(dest: Path, kind: str, defaults: bool = True, **answers: Any) -> Path:
@@ -44,6 +50,7 @@ def _answers(root: Path) -> dict[str, Any]:
         ("kaggle-entry", "A Kaggle competition entry"),
         ("recommender", "A recommender"),
         ("sentiment-classifier", "A sentiment classifier"),
+        ("forecaster", "A forecaster"),
     ],
 )
 def test_description_and_docstring_read_as_english(tmp_path: Path, kind: str, phrase: str) -> None:

@@ -786,6 +786,9 @@ def _constant_predictions(kind: str, holdout: scoring.Holdout) -> dict[str, Any]
     if kind == "recommender":
         first = next(iter(holdout.info["popular"].values()))
         return {"recommendations": {user: first for user in holdout.labels}}
+    if kind == "forecaster":  # each series' last season's mean, flat: no season, no trend
+        naive = holdout.info["naive"]
+        return {"forecasts": {u: [sum(v) / len(v)] * len(v) for u, v in naive.items()}}
     if holdout.info.get("task") == "regression":
         return {"values": {key: holdout.info["mean"] for key in holdout.labels}}
     return _constant(holdout)
@@ -837,12 +840,15 @@ LIGHT = [
     ),
     ("sentiment-classifier", {}),
     ("recommender", {}),
+    ("forecaster", {}),
 ]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("kind", "answers"), LIGHT, ids=["kaggle-titanic", "kaggle-regression", "sentiment", "recsys"]
+    ("kind", "answers"),
+    LIGHT,
+    ids=["kaggle-titanic", "kaggle-regression", "sentiment", "recsys", "forecaster"],
 )
 def test_generated_project_beats_its_baseline_on_held_out_data(
     tmp_path: Path, kind: str, answers: dict[str, Any]

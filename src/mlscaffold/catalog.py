@@ -168,6 +168,44 @@ KINDS: tuple[Kind, ...] = (
             },
         ),
     ),
+    Kind(
+        name="forecaster",
+        title="Time-series forecaster",
+        summary="time-series forecasting: AutoETS, AutoTheta, MSTL and their ensemble "
+        "(statsforecast), global LightGBM option (mlforecast), Spark option (fugue), "
+        "rolling-origin CV, M4 metrics against seasonal naive and Naive2; Tourism Monthly "
+        "(Monash) or your own CSV",
+        complete=True,
+        answers=(
+            "forecast_dataset",
+            "series_source",
+            "freq",
+            "season_length",
+            "horizon",
+            "model_family",
+            "engine",
+        ),
+        reserved=(
+            "statsforecast",
+            "utilsforecast",
+            "mlforecast",
+            "lightgbm",
+            "sklearn",
+            "scipy",
+            "joblib",
+            "pyspark",
+            "fugue",
+            "coreforecast",
+            "window_ops",
+            "numba",
+        ),
+        variants=(
+            {"forecast_dataset": "tourism-monthly"},
+            {"forecast_dataset": "csv"},
+            {"model_family": "lightgbm"},
+        ),
+        path_answers=("series_source",),
+    ),
 )
 
 

@@ -20,9 +20,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from mlscaffold.cohort.generators import kaggle, recommender, sentiment
+from mlscaffold.cohort.generators import forecaster, kaggle, recommender, sentiment
 
-KINDS = ("sentiment-classifier", "kaggle-entry", "recommender")  # image-classifier: not made
+# image-classifier: not made
+KINDS = ("sentiment-classifier", "kaggle-entry", "recommender", "forecaster")
 
 
 def variant(kind: str, answers: dict[str, Any]) -> str | None:
@@ -37,6 +38,8 @@ def variant(kind: str, answers: dict[str, Any]) -> str | None:
         return task if task in kaggle.TASKS else None
     if kind == "recommender":
         return "ratings"
+    if kind == "forecaster":
+        return "panel"
     return None
 
 
@@ -110,8 +113,19 @@ def _recommender(name: str, answers: dict[str, Any], seed: int) -> dict[str, str
     }
 
 
+def _forecaster(name: str, answers: dict[str, Any], seed: int) -> dict[str, str]:
+    """The panel, one horizon longer than the bundled one: after the grader holds out the
+    last horizon, the sandbox trains on as many months as the project's sample has."""
+    from mlscaffold.cohort.scoring.forecaster import settings
+
+    horizon, _ = settings(answers)
+    rows = forecaster.make(seed, months=forecaster.MONTHS + horizon)
+    return {"series.csv": forecaster.csv_text(rows)}
+
+
 WRITERS: dict[str, Callable[[str, dict[str, Any], int], dict[str, str]]] = {
     "sentiment-classifier": _sentiment,
     "kaggle-entry": _kaggle,
     "recommender": _recommender,
+    "forecaster": _forecaster,
 }

@@ -26,6 +26,7 @@ from mlscaffold.cohort.scoring.base import (
     missing,
     read_predictions,
 )
+from mlscaffold.cohort.scoring.forecaster import ForecasterAdapter
 from mlscaffold.cohort.scoring.image import ImageAdapter
 from mlscaffold.cohort.scoring.kaggle import KaggleAdapter
 from mlscaffold.cohort.scoring.recommender import RecommenderAdapter
@@ -52,6 +53,7 @@ ADAPTERS: dict[str, Adapter] = {
     "sentiment-classifier": SentimentAdapter(),
     "recommender": RecommenderAdapter(),
     "image-classifier": ImageAdapter(),
+    "forecaster": ForecasterAdapter(),
 }
 
 

@@ -21,9 +21,7 @@ def predict(root, inputs, paths):
     """The project's forecasts of `horizon` steps past the end of each series it trained
     on (`python -m PKG predict` makes the same), from its refit model."""
     meta = json.loads((inputs / "meta.json").read_text(encoding="utf-8"))
-    predict_module = project("predict")
-    config = plumbing("config").load_config(paths.config, project("settings").Settings)
-    frame = predict_module.forecast(config, paths, horizon=meta["horizon"])
+    frame = project("predict").forecast_all(root, horizon=meta["horizon"])
     forecasts = {}
     for uid, part in frame.groupby("unique_id", sort=False):
         forecasts[str(uid)] = [float(v) for v in part.sort_values("ds")["y_hat"]]
