@@ -59,6 +59,14 @@ def setup(wanted_device: str) -> Context:
     return Context(device, rank, world, local_rank)
 
 
+def finish(context: Context) -> None:
+    """Wait for every process at the end of a run that went well: rank 0 still saves the
+    model and figures after the last epoch, and a process that left the group meanwhile
+    made gloo abort (SIGABRT, "terminate called without an active exception")."""
+    if context.distributed and dist.is_initialized():
+        dist.barrier()
+
+
 def teardown(context: Context) -> None:
     if context.distributed and dist.is_initialized():
         dist.destroy_process_group()

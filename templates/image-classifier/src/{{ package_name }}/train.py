@@ -120,7 +120,9 @@ def _fingerprint(arch: dict[str, Any], config: Settings) -> dict[str, Any]:
 def train(config: Settings, paths: Paths) -> dict[str, Any]:
     context = distributed.setup(config.train.device)
     try:
-        return _train(config, paths, context)
+        result = _train(config, paths, context)
+        distributed.finish(context)
+        return result
     finally:
         distributed.teardown(context)
 
