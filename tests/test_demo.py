@@ -119,9 +119,15 @@ def _run(args: list[str], cwd: Path, timeout: int = 600) -> str:
 
 
 def _serving(
-    args: list[str], cwd: Path, port: int, env: dict[str, str], host: str = "127.0.0.1"
+    args: list[str],
+    cwd: Path,
+    port: int,
+    env: dict[str, str],
+    host: str = "127.0.0.1",
+    stops_cleanly: bool = False,
 ) -> Iterator[str]:
-    """The app started by `args`, once it answers on http://host:port/; stopped after."""
+    """The app started by `args`, once it answers on http://host:port/; stopped after with
+    SIGTERM (what `docker stop` sends), which `stops_cleanly` wants answered by exit 0."""
     log = cwd.parent / f"server-{port}.log"
     with log.open("w") as out:
         process = subprocess.Popen(args, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=out)
@@ -142,10 +148,11 @@ def _serving(
     finally:
         process.terminate()
         try:
-            process.wait(timeout=20)
+            code = process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-            process.wait()
+            code = process.wait()
+    assert code == 0 or not stops_cleanly, f"exit {code} on SIGTERM:\n" + log.read_text()[-3000:]
 
 
 def _chromium(browser: str, driver: str) -> Any:
@@ -198,7 +205,7 @@ def test_demo_in_a_real_browser_and_its_space(tmp_path: Path, kind: str) -> None
     env = {"PYTHONPATH": str(root / "src"), "GRADIO_ANALYTICS_ENABLED": "False"}
     driver = _chromium(browser, driver_path)
     try:
-        for url in _serving(demo, root, port, env):
+        for url in _serving(demo, root, port, env, stops_cleanly=True):
             driver.get(url)
             wait = WebDriverWait(driver, 60)
             wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, FIRST_EXAMPLE))
