@@ -92,6 +92,95 @@ def test_a_real_server_answers_metrics_and_a_load_test_over_http(
     run_id = json.loads((root / "models" / "run.json").read_text())["run_id"]
     assert _value(samples, "model_info", kind=KIND, run_id=run_id) == 1
     assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+    # the Grafana dashboard asks for series this server really exports, by their labels
+    for title, metric, labels in _dashboard_reads(root):
+        carried = [have for (name, have), _ in samples.items() if name == metric]
+        assert carried, f"{title!r} reads {metric}, which /metrics does not export"
+        assert any(labels <= {k for k, _ in have} for have in carried), (title, metric, labels)
+
+
+# panels every kind's dashboard has (the README names them)
+SHARED_PANELS = ("Requests per second", "Error ratio", "Latency (p50, p95, p99)", "Served model")
+ADDED_BY_PROMETHEUS = frozenset({"job", "instance"})  # labels a scrape adds to every series
+
+
+def _dashboard_reads(root: Path) -> list[tuple[str, str, frozenset[str]]]:
+    """(panel title, metric, the labels its query names) for every series that
+    deploy/grafana/dashboard.json reads; each query must parse as PromQL."""
+    import promql_parser
+
+    dashboard = json.loads((root / "deploy" / "grafana" / "dashboard.json").read_text())
+    reads = []
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            query = promql_parser.parse(target["expr"].replace("$job", ".*"))
+            metrics, labels = [], set()
+
+            def visit(node: object, metrics: list = metrics, labels: set = labels) -> None:
+                if isinstance(node, promql_parser.VectorSelector):
+                    metrics.append(node.name)
+                    labels.update(m.name for m in node.matchers.matchers)
+                elif isinstance(node, promql_parser.AggregateExpr) and node.modifier:
+                    labels.update(node.modifier.labels)
+
+            promql_parser.walk(query, visit)
+            assert metrics, (panel["title"], target["expr"])
+            named = frozenset(labels) - ADDED_BY_PROMETHEUS
+            reads += [(panel["title"], metric, named) for metric in metrics]
+    return reads
+
+
+@pytest.mark.parametrize(
+    ("kind", "answers"),
+    [pytest.param(kind.name, {}, id=kind.name) for kind in catalog.available()]
+    + [
+        pytest.param(kind.name, answers, id=f"{kind.name}-{answers['task']}")
+        for kind in catalog.available()
+        for answers in kind.variants
+        if answers.get("task") == "regression"
+    ],
+)
+def test_the_grafana_dashboard_reads_what_serve_exports(
+    templates_now: Path,  # noqa: F811 (a fixture)
+    tmp_path: Path,
+    kind: str,
+    answers: dict[str, str],
+) -> None:
+    """Grafana's import format, queries that parse, and only metrics plumbing/metrics.py
+    declares (the sentiment kind's live /metrics is checked against it above)."""
+    root = new_project(
+        tmp_path / "project",
+        kind,
+        **{"package_name": PACKAGE, "project_name": 'A "q" \\', **answers},
+    )
+    dashboard = json.loads((root / "deploy" / "grafana" / "dashboard.json").read_text())
+    assert dashboard["title"].startswith('A "q" \\')
+    inputs = {f"${{{i['name']}}}" for i in dashboard["__inputs"] if i["pluginId"] == "prometheus"}
+    titles = [panel["title"] for panel in dashboard["panels"]]
+    assert set(SHARED_PANELS) <= set(titles) and len(titles) > len(SHARED_PANELS), titles
+    readme = " ".join((root / "README.md").read_text(encoding="utf-8").split())
+    assert all(title in readme for title in SHARED_PANELS), "the README names the panels"
+    assert len({panel["id"] for panel in dashboard["panels"]}) == len(titles)
+    cells = set()
+    for panel in dashboard["panels"]:
+        assert panel["datasource"]["uid"] in inputs, panel["title"]
+        box = panel["gridPos"]
+        area = {
+            (x, y)
+            for x in range(box["x"], box["x"] + box["w"])
+            for y in range(box["y"], box["y"] + box["h"])
+        }
+        assert box["x"] + box["w"] <= 24 and not cells & area, f"{panel['title']} overlaps"
+        cells |= area
+        assert len({t["refId"] for t in panel["targets"]}) == len(panel["targets"])
+    source = (root / "src" / PACKAGE / "plumbing" / "metrics.py").read_text(encoding="utf-8")
+    declared = set()
+    for family, name in re.findall(r'\b(Counter|Histogram|Gauge)\(\s*"(\w+)"', source):
+        suffixes = {"Counter": ("_total",), "Histogram": ("_bucket", "_count", "_sum")}
+        declared |= {name + end for end in suffixes.get(family, ("",))}
+    assert "http_request_duration_seconds_bucket" in declared, sorted(declared)
+    for title, metric, _ in _dashboard_reads(root):
+        assert metric in declared, f"{title!r} reads {metric}, which metrics.py does not declare"
 
 
 # the oldest Kubernetes minor still in common managed offerings, and the newest the
