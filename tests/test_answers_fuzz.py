@@ -108,6 +108,11 @@ def assert_lint_clean(root: Path) -> None:
 def test_hostile_names_give_a_project_that_lints_clean(tmp_path: Path, hostile: str) -> None:
     root = _generate(tmp_path, project_name=hostile, description=hostile, author_name=hostile)
     assert_lint_clean(root)
+    for path in root.rglob("*"):  # the dashboard, the notebook, the workflows, the manifests
+        if path.suffix in (".json", ".ipynb"):
+            json.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix in (".yml", ".yaml"):
+            list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
 
 
 @settings(max_examples=20, deadline=None)
