@@ -261,6 +261,34 @@ def test_make_install_bootstraps_uv_and_falls_back_to_pip(tmp_path: Path) -> Non
 
 
 @pytest.mark.skipif(not shutil.which("make", path=BARE_PATH), reason="needs make in /usr/bin")
+def test_make_install_adds_pip_to_a_venv_uv_made_without_it(tmp_path: Path) -> None:
+    """An earlier `make install` found uv on PATH, so .venv has no pip; this one does not
+    find uv: pip is added with ensurepip, then uv is bootstrapped into .venv/.uv as usual
+    (it failed with "No module named pip")."""
+    root = _project(tmp_path, "sentiment-classifier")
+    log, no_pip = tmp_path / "python.log", tmp_path / "no-pip"
+    _script(
+        root / ".venv" / "bin" / "python",
+        f'echo "$@" >> "{log}"\n'
+        f'case "$*" in "-m pip --version") [ -e "{no_pip}" ] && exit 1; exit 0;; esac\n'
+        f'case "$*" in "-m ensurepip"*) rm -f "{no_pip}"; exit 0;; esac\n'
+        f'case "$*" in *--target*) [ -e "{no_pip}" ] && exit 1; mkdir -p .venv/.uv/bin && '
+        f'cp "{tmp_path}/bin/uv" .venv/.uv/bin/uv;; esac\n',
+    )
+    no_pip.touch()
+    _fake_uv(tmp_path / "bin", tmp_path / "uv.log")
+    (root / "uv.lock").write_text("version = 1\n")
+    done = _make_install(root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert log.read_text().splitlines() == [
+        "-m pip --version",
+        "-m ensurepip --default-pip",
+        "-m pip install --quiet --disable-pip-version-check --target .venv/.uv uv",
+    ]
+    assert "sync --locked --extra dev --extra serve" in (tmp_path / "uv.log").read_text()
+
+
+@pytest.mark.skipif(not shutil.which("make", path=BARE_PATH), reason="needs make in /usr/bin")
 def test_image_install_names_torch_index_when_pytorch_is_unreachable(tmp_path: Path) -> None:
     root = _project(tmp_path, "image-classifier")
     meta = tomllib.loads((root / "pyproject.toml").read_text())
