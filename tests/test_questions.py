@@ -125,3 +125,39 @@ def test_validator_messages_fit_the_prompt() -> None:
                 if len(message) > 70:
                     long.append(f"{name}: {message} ({len(message)})")
     assert not long, "\n".join(long)
+
+
+def _typed_questions() -> list[Any]:
+    """(kind, question) for every question answered with a number, its kind from `when`."""
+    rows = []
+    for name, spec in _questions().items():
+        if spec.get("type") in ("int", "float"):
+            kind = re.search(r"kind == '([a-z-]+)'", str(spec.get("when", "")))
+            rows.append(pytest.param(kind.group(1) if kind else "sentiment-classifier", name))
+    return rows
+
+
+@pytest.mark.usefixtures("templates_now")
+@pytest.mark.parametrize(("kind", "question"), _typed_questions())
+def test_a_number_question_answered_with_text_is_named(
+    tmp_path: Path, kind: str, question: str
+) -> None:
+    """Copier's cast error ("invalid literal for int() with base 10: 'abc'") named no
+    question: the error says which answer and what it must be."""
+    dest = tmp_path / "x"
+    done = run_cli("new", kind, str(dest), "--defaults", "--no-git", "-d", f"{question}=abc")
+    assert done.returncode == 2, done.stderr
+    first = done.stderr.strip().splitlines()[-2]
+    assert f"'{question}'" in first and "'abc' is not a" in first, done.stderr
+    assert "Traceback" not in done.stderr and not dest.exists()
+
+
+@pytest.mark.usefixtures("templates_now")
+@pytest.mark.parametrize("freq", ["bogus", "MS: 1", "15minutes"])
+def test_a_frequency_pandas_does_not_know_is_refused(tmp_path: Path, freq: str) -> None:
+    """The forecaster's `freq` is a pandas alias: "bogus" was accepted and failed later."""
+    dest = tmp_path / "x"
+    args = ["-d", "forecast_dataset=csv", "-d", f"freq={freq}"]
+    done = run_cli("new", "forecaster", str(dest), "--defaults", "--no-git", *args)
+    assert done.returncode == 2 and "'freq'" in done.stderr, done.stderr
+    assert not dest.exists()

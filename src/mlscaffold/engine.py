@@ -42,9 +42,22 @@ def _answer_hint(message: str) -> str:
     return f"give a valid answer with -d {name}=VALUE (or answer it at the prompt)"
 
 
+def _named(message: str, given: dict[str, Any]) -> str:
+    """A cast error (`invalid literal for int() ...: 'abc'`) names no question: name the
+    given answer whose value it quotes."""
+    if _QUESTION.search(message) or not re.search(r"int\(\)|float|convert", message):
+        return message
+    for name, value in given.items():
+        if isinstance(value, str) and repr(value) in message:
+            number = "a whole number" if "int()" in message else "a number"
+            return f"answer for question '{name}': {value!r} is not {number}"
+    return message
+
+
 @contextmanager
-def translate_errors() -> Iterator[None]:
-    """Copier's exceptions as one- or two-line user errors; anything else stays a bug."""
+def translate_errors(given: dict[str, Any] | None = None) -> Iterator[None]:
+    """Copier's exceptions as one- or two-line user errors; anything else stays a bug.
+    `given`: the answers passed in, to name the one a cast error is about."""
     from copier.errors import CopierAnswersInterrupt, InteractiveSessionError, UserMessageError
 
     try:
@@ -61,7 +74,7 @@ def translate_errors() -> Iterator[None]:
         raise MlscaffoldError(printable(str(exc).strip().splitlines()[0])) from exc
     except ValueError as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        message = printable(message)
+        message = printable(_named(message, given or {}))
         raise InvalidAnswerError(message, _answer_hint(message)) from exc
 
 
@@ -129,7 +142,7 @@ def render(
     from copier import run_copy
 
     git.install_quiet_git_environment()
-    with translate_errors():
+    with translate_errors(data):
         worker = run_copy(
             src,
             target,
@@ -171,7 +184,7 @@ def update(
     from copier import run_update
 
     git.install_quiet_git_environment()
-    with translate_errors():
+    with translate_errors(data):
         worker = run_update(
             dst_path=root,
             data=data,
