@@ -313,6 +313,13 @@ def test_image_install_names_torch_index_when_pytorch_is_unreachable(tmp_path: P
     assert done.returncode != 0
     assert "cannot be reached from here: make lock TORCH_INDEX=<a mirror of it>" in done.stderr
     assert "make install" not in done.stderr, done.stderr
+    # no TORCH_INDEX at all: PyTorch's own index, and no mention of a .torch-index there is not
+    done = _make_install(root, PATH=path)
+    assert done.returncode != 0
+    assert [line for line in done.stderr.splitlines() if "TORCH_INDEX" in line] == [
+        "error: PyTorch's wheel index https://download.pytorch.org/whl/cpu cannot be reached "
+        "from here: make install TORCH_INDEX=<a mirror of it>"
+    ], done.stderr
 
 
 def _make(root: Path, target: str, **env: str) -> subprocess.CompletedProcess[str]:
