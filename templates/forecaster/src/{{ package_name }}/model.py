@@ -186,18 +186,21 @@ def history_forecast(
     config: Settings, members: list[str], ds: pd.DatetimeIndex, y: np.ndarray, horizon: int
 ) -> tuple[pd.DataFrame, str]:
     """A series the model has not seen: the champion's members fitted on it when it holds two
-    of its longest seasons, else the seasonal naive (one season at least) or the naive.
+    of its longest seasons and two horizons, else the seasonal naive (one season at least)
+    or the naive.
     Returns the forecast and the method used."""
     seasons = config.data.season_length
     frame = pd.DataFrame({"unique_id": "history", "ds": ds, "y": y})
     local = [name for name in members if name != GLOBAL] or ["AutoTheta"]
-    if len(y) >= 2 * max(seasons) and len(y) >= 2 * horizon:
+    needed = max(2 * max(seasons), 2 * horizon)
+    if len(y) >= needed:
         # the global model's features need the other series: a history gets the
         # champion's per-series members (AutoTheta when it has none)
         return forecast(config, frame, local, horizon, jobs=1), label(local)
     method = "SeasonalNaive" if len(y) >= seasons[0] > 1 else "Naive"
     found = forecast(config, frame, [method], horizon, jobs=1, fallback=False)
-    return found, f"{method} (the history is shorter than two seasons)"
+    why = "one season" if method == "SeasonalNaive" else "under one season"
+    return found, f"{method} ({len(y)} points, {why}: the models need {needed})"
 
 
 def future(series: pd.DataFrame, horizon: int, freq: str) -> pd.DataFrame:
