@@ -209,6 +209,18 @@ def test_permission_error_is_one_clear_line(
     assert "unexpected" not in result.output and not (tmp_path / "x").exists()
 
 
+def test_a_destination_that_cannot_be_made_is_a_usage_error(tmp_path: Path) -> None:
+    """A parent that is a file (or a read-only or system folder): exit 2 naming DEST and
+    where creating it failed, not an OSError about the staging folder's temporary name."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    result = CliRunner().invoke(main, ["new", "sentiment-classifier", str(blocker / "x" / "y")])
+    assert result.exit_code == 2, result.output
+    assert f"error: cannot create {blocker / 'x' / 'y'}: " in result.output
+    assert "mlscaffold-" not in result.output and "Traceback" not in result.output
+    assert blocker.read_text() == "not a folder\n" and _leftovers(tmp_path) == []
+
+
 def test_generate_uses_git_identity_when_configured(tmp_path: Path) -> None:
     (Path(os.environ["HOME"]) / ".gitconfig").write_text("[user]\n\tname = Ada\n\temail = a@b.c\n")
     dest = tmp_path / "p"

@@ -5,7 +5,7 @@ Exit statuses (documented in the README):
   1  the command ran but the result needs attention: `check` finds the project behind,
      `update` left conflicts, generation or git failed
   2  the command cannot run as asked: bad option or answer, unknown kind or version,
-     not a generated project, destination not empty, repository not clean
+     not a generated project, destination not empty or not creatable, repository not clean
   130 interrupted (Ctrl-C); nothing half-made is left behind
   143 / 129 stopped by SIGTERM / SIGHUP; cleaned up as for Ctrl-C
 """
@@ -69,6 +69,10 @@ class DirtyRepositoryError(UsageError):
 
 class DestinationNotEmptyError(UsageError):
     """`new` never writes into a non-empty folder unless asked with --force."""
+
+
+class DestinationUnwritableError(UsageError):
+    """DEST's folder cannot be made or written in (a read-only or system folder)."""
 
 
 class GitMissingError(MlscaffoldError):

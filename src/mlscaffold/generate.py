@@ -10,13 +10,18 @@ from __future__ import annotations
 import contextlib
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlscaffold import catalog, engine, git, source, staging, uvlock
-from mlscaffold.errors import DestinationNotEmptyError, InvalidAnswerError, MlscaffoldError
+from mlscaffold.errors import (
+    DestinationNotEmptyError,
+    DestinationUnwritableError,
+    InvalidAnswerError,
+    MlscaffoldError,
+)
 
 Progress = Callable[[str], None]
 
@@ -207,6 +212,32 @@ def _lock(
     return False
 
 
+@contextlib.contextmanager
+def _staged(dest: Path, progress: Progress) -> Iterator[Path]:
+    """The staging folder beside `dest` (its parents made first); a folder that cannot be
+    made or written in is a usage error naming it, not an OSError about a temporary name."""
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        for stale in staging.remove_stale(dest.parent):
+            progress(f"removed {stale.name}, left by an interrupted 'mlscaffold new'")
+        staged = staging.staging_folder(dest)
+        folder = staged.__enter__()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise DestinationUnwritableError(
+            f"cannot create {dest}: {reason} in {_existing(dest.parent)}",
+            "choose a folder you can write to",
+        ) from exc
+    with contextlib.ExitStack() as stack:
+        stack.push(staged.__exit__)
+        yield folder
+
+
+def _existing(folder: Path) -> Path:
+    """The nearest folder on the way to `folder` that exists (where creating failed)."""
+    return next((p for p in (folder, *folder.parents) if p.exists()), folder)
+
+
 def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> NewResult:
     catalog.get(request.kind)
     engine.refuse_foreign_answers(request.data, request.kind)  # before anything is written
@@ -218,12 +249,9 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
     # refreshed the per-user bundle with later ones.
     version = source.resolve(request.version or own_version(), src)
     created = [p for p in (dest.parent, *dest.parent.parents) if not p.exists()]
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    for stale in staging.remove_stale(dest.parent):
-        progress(f"removed {stale.name}, left by an interrupted 'mlscaffold new'")
     succeeded = False
     try:
-        with staging.staging_folder(dest) as folder:
+        with _staged(dest, progress) as folder:
             target = folder / dest.name  # Copier names things after the folder (_folder_name)
             progress(f"rendering {request.kind} from template {version}")
             offered = _author_defaults(dest.parent, request, dest)
