@@ -221,6 +221,39 @@ def test_a_destination_that_cannot_be_made_is_a_usage_error(tmp_path: Path) -> N
     assert blocker.read_text() == "not a folder\n" and _leftovers(tmp_path) == []
 
 
+def _locked_dependency_names() -> list[object]:
+    """(kind, a package name its lock resolves only indirectly) for each kind with a lock."""
+    import re
+
+    from mlscaffold import catalog, uvlock
+
+    rows = []
+    for kind in catalog.available():
+        names = sorted(
+            name.replace("-", "_")
+            for name in uvlock.dependency_names(kind.name)
+            if re.fullmatch(r"[a-z][a-z0-9]*", name) and name not in kind.reserved
+        )
+        if names:
+            rows.append(pytest.param(kind.name, names[len(names) // 2], id=kind.name))
+    return rows
+
+
+@pytest.mark.parametrize(("kind", "package"), _locked_dependency_names())
+def test_a_package_named_like_a_dependency_is_refused(
+    tmp_path: Path, kind: str, package: str
+) -> None:
+    """`new forecaster h11` generated a project uv refused to install (uvicorn needs h11)."""
+    from mlscaffold.errors import InvalidAnswerError
+    from mlscaffold.generate import NewRequest, generate
+
+    dest = tmp_path / package
+    request = NewRequest(kind=kind, dest=dest, defaults=True, git=False, lock=False)
+    with pytest.raises(InvalidAnswerError, match=f"package_name '{package}' is the name of"):
+        generate(request)
+    assert not dest.exists() and _leftovers(tmp_path) == []
+
+
 def test_generate_uses_git_identity_when_configured(tmp_path: Path) -> None:
     (Path(os.environ["HOME"]) / ".gitconfig").write_text("[user]\n\tname = Ada\n\temail = a@b.c\n")
     dest = tmp_path / "p"

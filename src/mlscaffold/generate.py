@@ -178,6 +178,17 @@ def _check_paths(kind: str, answers: dict[str, Any], dest: Path) -> None:
             )
 
 
+def _check_package_name(kind: str, answers: dict[str, Any]) -> None:
+    """A package named like one the project depends on, even indirectly (h11 under uvicorn),
+    shadows it: uv refuses to lock or install it and imports find the wrong module."""
+    name = answers.get("package_name")
+    if isinstance(name, str) and uvlock.dist_name(name) in uvlock.dependency_names(kind):
+        raise InvalidAnswerError(
+            f"package_name '{name}' is the name of a package {kind} projects depend on",
+            "choose another with -d package_name=NAME (or another folder name)",
+        )
+
+
 def _lock(
     target: Path, request: NewRequest, answers: dict[str, Any], notes: list[str], progress: Progress
 ) -> bool:
@@ -264,6 +275,7 @@ def generate(request: NewRequest, progress: Progress = lambda _msg: None) -> New
                 user_defaults=offered,
             )
             _check_paths(request.kind, rendered.answers, dest)
+            _check_package_name(request.kind, rendered.answers)
             answers = rendered.answers
             notes = _author_notes(answers, identity=_has_identity(dest.parent))
             if request.add_files:

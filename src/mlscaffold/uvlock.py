@@ -62,6 +62,17 @@ def shipped_lock(kind: str) -> Path:
     return Path(os.environ.get(LOCKS_ENV) or SHIPPED_LOCKS) / f"{kind}.uv.lock.xz"
 
 
+def dependency_names(kind: str) -> frozenset[str]:
+    """Every package the kind's shipped lock resolves (direct and indirect), PEP 503 names;
+    empty where the kind ships no lock (the image kind)."""
+    archive = shipped_lock(kind)
+    if not archive.is_file():
+        return frozenset()
+    text = lzma.decompress(archive.read_bytes()).decode("utf-8")
+    names = re.findall(r'^\[\[package\]\]\nname = "([^"]+)"$', text, re.MULTILINE)
+    return frozenset(dist_name(name) for name in names) - {PLACEHOLDER}
+
+
 def dist_name(name: str) -> str:
     """A project name as uv writes it in a lock (PEP 503 normalised)."""
     return re.sub(r"[-_.]+", "-", name).lower()
