@@ -52,7 +52,8 @@ def test_variant_lints_tests_and_runs_on_the_sample(
     summary = done.stdout.strip().splitlines()[-1]
     assert " passed" in summary and " failed" not in summary, summary
     skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
-    assert spark or not [line for line in skipped if "spark" in line.lower()], skipped
+    if not spark and shutil.which("java"):  # Spark needs Java (.ci/run installs it)
+        assert not [line for line in skipped if "spark" in line.lower()], skipped
 
     done = _run([python, "-m", "generated", "all", "--sample"], root)
     assert done.returncode == 0, done.stderr[-3000:]
