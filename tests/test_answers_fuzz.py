@@ -87,6 +87,8 @@ def test_any_answer_text_yields_valid_files(name: str, description: str, author:
             # checks the files' syntax and lint
             if any("{" in answer for answer in (name, description, author)):
                 continue
+            # Grafana's own legend templates ("{{route}}") in deploy/grafana/dashboard.json
+            text = re.sub(r'"legendFormat": "(?:\{\{\w+\}\}| )*"', "", text)
             for answer in sorted((name, description, author), key=len, reverse=True):
                 text = text.replace(answer, "")
             assert not LEFTOVER.search(text), f"Jinja left in {path.relative_to(root)}"
