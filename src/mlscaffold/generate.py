@@ -227,20 +227,18 @@ def _lock(
 def _staged(dest: Path, progress: Progress) -> Iterator[Path]:
     """The staging folder beside `dest` (its parents made first); a folder that cannot be
     made or written in is a usage error naming it, not an OSError about a temporary name."""
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        for stale in staging.remove_stale(dest.parent):
-            progress(f"removed {stale.name}, left by an interrupted 'mlscaffold new'")
-        staged = staging.staging_folder(dest)
-        folder = staged.__enter__()
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise DestinationUnwritableError(
-            f"cannot create {dest}: {reason} in {_existing(dest.parent)}",
-            "choose a folder you can write to",
-        ) from exc
     with contextlib.ExitStack() as stack:
-        stack.push(staged.__exit__)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            for stale in staging.remove_stale(dest.parent):
+                progress(f"removed {stale.name}, left by an interrupted 'mlscaffold new'")
+            folder = stack.enter_context(staging.staging_folder(dest))
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise DestinationUnwritableError(
+                f"cannot create {dest}: {reason} in {_existing(dest.parent)}",
+                "choose a folder you can write to",
+            ) from exc
         yield folder
 
 
